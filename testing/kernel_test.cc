@@ -1,0 +1,30 @@
+#include "testing/kernel_test.h"
+
+#include <bpf/bpf.h>
+#include <linux/bpf.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace o2c::testing {
+
+std::string WhyNoBpf() {
+  if (geteuid() != 0) return "kernel-tier test needs root (euid is not 0)";
+  // r0 = 0; exit: the smallest program the verifier accepts.
+  const struct bpf_insn insns[] = {
+      {.code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0},
+      {.code = BPF_JMP | BPF_EXIT},
+  };
+  int fd = bpf_prog_load(BPF_PROG_TYPE_SOCKET_FILTER, "o2c_probe", "GPL", insns,
+                         2, nullptr);
+  if (fd < 0) {
+    return std::string("cannot load a trivial BPF program: ") +
+           std::strerror(errno) +
+           " (inside Bazel's sandbox? tag the test no-sandbox)";
+  }
+  close(fd);
+  return "";
+}
+
+}  // namespace o2c::testing

@@ -1,0 +1,37 @@
+"""Re-exports Bazel 4's native C++ rules under the names rules_cc provides.
+
+Bazel's own tools load these symbols; each must be a top-level function.
+"""
+
+def cc_library(**kwargs):
+    native.cc_library(**kwargs)
+
+def cc_binary(**kwargs):
+    native.cc_binary(**kwargs)
+
+def cc_test(**kwargs):
+    native.cc_test(**kwargs)
+
+def cc_import(**kwargs):
+    native.cc_import(**kwargs)
+
+def cc_toolchain(**kwargs):
+    native.cc_toolchain(**kwargs)
+
+def cc_toolchain_suite(**kwargs):
+    native.cc_toolchain_suite(**kwargs)
+
+def cc_proto_library(**kwargs):
+    native.cc_proto_library(**kwargs)
+
+def fdo_profile(**kwargs):
+    native.fdo_profile(**kwargs)
+
+def fdo_prefetch_hints(**kwargs):
+    native.fdo_prefetch_hints(**kwargs)
+
+def objc_library(**kwargs):
+    native.objc_library(**kwargs)
+
+def objc_import(**kwargs):
+    native.objc_import(**kwargs)

@@ -1,0 +1,3 @@
+"""Bazel 4's built-in ProtoInfo provider, re-exported."""
+
+ProtoInfo = ProtoInfo

@@ -1,0 +1,44 @@
+"""bpf_skeleton: a CO-RE BPF program (*.bpf.c) -> BPF object -> libbpf skeleton header.
+
+clang compiles the program with -target bpf against vmlinux.h (generated from
+the build machine's BTF, see //o2c/bpf:vmlinux_h); bpftool embeds the object in
+a skeleton header, so the binary carries its BPF code and needs no file at run
+time. Absolute tool paths: --incompatible_strict_action_env drops /usr/sbin.
+"""
+
+load("@rules_cc//cc:defs.bzl", "cc_library")
+
+CLANG = "/usr/bin/clang"
+BPFTOOL = "/usr/sbin/bpftool"
+
+def bpf_skeleton(name, src, hdrs = [], visibility = None):
+    """Builds `<name>.bpf.o` and a cc_library `name` exporting `<name>.skel.h`.
+
+    Args:
+      name: base name; the skeleton struct is `<name>_bpf`.
+      src: the .bpf.c file.
+      hdrs: headers the program includes (shared BPF/C++ structs, BPF libs).
+      visibility: the cc_library's visibility.
+    """
+    obj = name + ".bpf.o"
+    skel = name + ".skel.h"
+    native.genrule(
+        name = name + "_obj",
+        srcs = [src] + hdrs + ["//o2c/bpf:vmlinux_h", "@libbpf//:bpf_headers"],
+        outs = [obj],
+        cmd = (CLANG + " -O2 -g -Wall -Werror -target bpf -D__TARGET_ARCH_x86 " +
+               "-I$(GENDIR)/o2c/bpf -I. -I$(GENDIR) " +
+               "-c $(location %s) -o $@" % src),
+    )
+    native.genrule(
+        name = name + "_skel",
+        srcs = [obj],
+        outs = [skel],
+        cmd = BPFTOOL + " gen skeleton $< name %s_bpf > $@" % name,
+    )
+    cc_library(
+        name = name,
+        hdrs = [skel],
+        deps = ["@libbpf"],
+        visibility = visibility,
+    )

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs every Debian package O2C needs to build, test and run its demo.
+# Idempotent: apt-get skips what is already installed. Run as root.
+set -euo pipefail
+
+packages=(
+  # build
+  bazel-bootstrap build-essential clang llvm
+  # BPF toolchain and libraries (shared and static)
+  bpftool libbpf-dev libelf-dev zlib1g-dev
+  # C++ libraries
+  libabsl-dev libeigen3-dev libprotobuf-dev protobuf-compiler
+  libgtest-dev libgmock-dev googletest libbenchmark-dev libzydis-dev
+  # tree pictures, model comparison
+  graphviz python3-sklearn
+  # VM tier: Debian's stock kernel under qemu, busybox initramfs, module builds
+  qemu-system-x86 busybox-static cpio xz-utils kmod dwarves
+)
+
+if [[ $(id -u) -ne 0 ]]; then
+  echo "setup.sh: must run as root (apt-get install)" >&2
+  exit 1
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]} == 0)); then
+  echo "setup.sh: all ${#packages[@]} packages already installed"
+  exit 0
+fi
+echo "setup.sh: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q
+apt-get install -y -q --no-install-recommends "${missing[@]}"
