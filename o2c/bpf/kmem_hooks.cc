@@ -1,0 +1,37 @@
+#include "o2c/bpf/kmem_hooks.h"
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "o2c/bpf/program_loader.h"
+
+namespace o2c::bpf {
+
+absl::StatusOr<KmemHookFlavor> ChooseKmemHookFlavor(const KernelFeatures& features) {
+  if (features.Has(Feature::kTpBtf)) return KmemHookFlavor::kTpBtf;
+  if (features.Has(Feature::kRawTp)) return KmemHookFlavor::kRawTp;
+  return absl::FailedPreconditionError(absl::StrCat(
+      "kernel ", features.kernel_release(),
+      ": neither tp_btf nor raw_tp works on the kmem tracepoints (tp_btf: ",
+      features.Get(Feature::kTpBtf).detail,
+      "; raw_tp: ", features.Get(Feature::kRawTp).detail, ")"));
+}
+
+const char* KmemHookFlavorName(KmemHookFlavor flavor) {
+  return flavor == KmemHookFlavor::kTpBtf ? "tp_btf" : "raw_tp";
+}
+
+absl::Status SelectKmemHookFlavor(bpf_object* obj, KmemHookFlavor flavor) {
+  const char* unwanted = flavor == KmemHookFlavor::kTpBtf ? "raw_tp/" : "tp_btf/";
+  bpf_program* prog;
+  bpf_object__for_each_program(prog, obj) {
+    if (!absl::StartsWith(bpf_program__section_name(prog), unwanted)) continue;
+    int err = bpf_program__set_autoload(prog, false);
+    if (err != 0) {
+      return LibbpfError(err, absl::StrCat("prog '", bpf_program__name(prog),
+                                           "': set_autoload"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace o2c::bpf

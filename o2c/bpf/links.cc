@@ -1,0 +1,24 @@
+#include "o2c/bpf/links.h"
+
+#include "absl/strings/str_cat.h"
+#include "o2c/bpf/program_loader.h"
+
+namespace o2c::bpf {
+
+absl::StatusOr<std::vector<LinkPtr>> AttachAll(bpf_object* obj) {
+  std::vector<LinkPtr> links;
+  bpf_program* prog;
+  bpf_object__for_each_program(prog, obj) {
+    if (!bpf_program__autoload(prog)) continue;
+    bpf_link* link = bpf_program__attach(prog);
+    int err = libbpf_get_error(link);
+    if (err != 0) {
+      return LibbpfError(err, absl::StrCat("prog '", bpf_program__name(prog),
+                                           "': attach ", bpf_program__section_name(prog)));
+    }
+    links.emplace_back(link);
+  }
+  return links;
+}
+
+}  // namespace o2c::bpf

@@ -1,0 +1,23 @@
+// The functions of fs/pipe.c that allocate and free pipe objects, by the names
+// they have across kernels (6.1 through 6.18). Test and demo fixture until
+// policies (testdata/policies/pipe.policy) describe compartments.
+#ifndef O2C_BPF_PIPE_FUNCTIONS_H_
+#define O2C_BPF_PIPE_FUNCTIONS_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "o2c/bpf/kallsyms.h"
+
+namespace o2c::bpf {
+
+// Code ranges of those pipe functions present on the running kernel (some
+// are inlined away or renamed on a given build). NotFound if alloc_pipe_info
+// or free_pipe_info is missing: then pipes cannot be observed at all.
+absl::StatusOr<std::vector<AddressRange>> PipeFunctionRanges(
+    const Kallsyms& kallsyms, std::vector<std::string>* names = nullptr);
+
+}  // namespace o2c::bpf
+
+#endif  // O2C_BPF_PIPE_FUNCTIONS_H_
