@@ -38,9 +38,9 @@ int CapturePrint(enum libbpf_print_level level, const char* format, va_list args
 
 constexpr char kErrnoPayload[] = "o2c/errno";
 
-// An ErrnoToStatus that remembers the errno itself.
+// A status whose code follows errno and that remembers the errno itself.
 absl::Status ErrnoStatus(int e, absl::string_view message) {
-  absl::Status status = absl::ErrnoToStatus(e, message);
+  absl::Status status(absl::ErrnoToStatusCode(e), message);
   status.SetPayload(kErrnoPayload, absl::Cord(std::to_string(e)));
   return status;
 }

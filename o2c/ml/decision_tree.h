@@ -1,0 +1,62 @@
+// DecisionTree: a binary classification tree over integer features, the
+// shape shared by the trainer (o2c/ml), the model file (o2c::AuditionModel)
+// and the tree-to-BPF code generator (o2c/bpf). Integer thresholds make the
+// BPF program decide exactly as the host does.
+#ifndef O2C_ML_DECISION_TREE_H_
+#define O2C_ML_DECISION_TREE_H_
+
+#include <cstdint>
+#include <vector>
+
+#include "absl/types/span.h"
+
+namespace o2c::ml {
+
+// One node. Internal: `x[feature] <= threshold` goes to `left`, else `right`.
+// Leaf: feature == -1, and `label` / `leaf_id` are the verdict.
+struct TreeNode {
+  int32_t feature = -1;
+  int64_t threshold = 0;
+  int32_t left = -1;
+  int32_t right = -1;
+  int32_t label = 0;     // leaf: predicted class
+  int32_t leaf_id = -1;  // leaf: dense id in [0, num_leaves)
+  // Training samples (weighted) per class that reached this node; used for
+  // confidence, pruning and explanations. May be empty in hand-made trees.
+  std::vector<double> class_weights;
+
+  bool is_leaf() const { return feature < 0; }
+};
+
+// What a tree says about one sample.
+struct TreePrediction {
+  int32_t label = 0;
+  int32_t leaf_id = -1;
+  std::vector<int32_t> path;  // node indexes from the root to the leaf
+};
+
+// A tree: nodes[0] is the root. Valid trees have every child index in range,
+// no cycles, and leaf ids dense in [0, num_leaves).
+struct DecisionTree {
+  std::vector<TreeNode> nodes;
+  int32_t num_features = 0;
+  int32_t num_classes = 2;
+
+  // Walks the tree; `x` has num_features values.
+  TreePrediction Predict(absl::Span<const int64_t> x) const {
+    TreePrediction p;
+    int32_t i = 0;
+    while (!nodes[i].is_leaf()) {
+      p.path.push_back(i);
+      i = x[nodes[i].feature] <= nodes[i].threshold ? nodes[i].left : nodes[i].right;
+    }
+    p.path.push_back(i);
+    p.label = nodes[i].label;
+    p.leaf_id = nodes[i].leaf_id;
+    return p;
+  }
+};
+
+}  // namespace o2c::ml
+
+#endif  // O2C_ML_DECISION_TREE_H_
