@@ -1,0 +1,13 @@
+// The subcommands of the `o2c` tool, one file each (<name>_command.cc). Each
+// takes its arguments (argv[0] is the command's name) and returns the exit code.
+#ifndef O2C_EXAMPLES_COMMANDS_H_
+#define O2C_EXAMPLES_COMMANDS_H_
+
+namespace o2c::cli {
+
+int ProbeCommand(int argc, char** argv);  // the kernel's BPF feature table
+int DemoCommand(int argc, char** argv);   // the end-to-end scenario
+
+}  // namespace o2c::cli
+
+#endif  // O2C_EXAMPLES_COMMANDS_H_

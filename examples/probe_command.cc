@@ -1,0 +1,22 @@
+// o2c probe: which BPF features the running kernel offers, each with the
+// errno of its refusal, and what that means for enforcement here.
+#include <cstdio>
+
+#include "examples/cli_args.h"
+#include "examples/commands.h"
+#include "o2c/bpf/kernel_features.h"
+
+namespace o2c::cli {
+
+int ProbeCommand(int argc, char** argv) {
+  Args args(argc, argv);
+  if (absl::Status s = args.Finish(); !s.ok()) {
+    std::fprintf(stderr, "%s\n", std::string(s.message()).c_str());
+    return 2;
+  }
+  bpf::KernelFeatures features = bpf::KernelFeatures::Probe();
+  std::fputs(features.FormatTable().c_str(), stdout);
+  return 0;
+}
+
+}  // namespace o2c::cli
