@@ -1,0 +1,157 @@
+// pipe_loop_bench: what watching the kmem tracepoints costs the kernel.
+//
+// Times a pipe2() + close + close loop (2 slab allocations and 2 frees per
+// iteration inside fs/pipe.c) under:
+//   (a) no program,
+//   (b) empty programs on the four kmem tracepoints (the floor),
+//   (c) the slab-site counter over fs/pipe.c's functions (o2c/bpf/kmem_sites).
+// Rounds are interleaved (a b c, b c a, c a b, ...) so that the machine's
+// drift hits every row alike; each row prints the median over rounds and its
+// ratio to (a). Run as root: bazel run -c opt //bench:pipe_loop_bench
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "o2c/bpf/kallsyms.h"
+#include "o2c/bpf/kernel_features.h"
+#include "o2c/bpf/kmem_empty.skel.h"
+#include "o2c/bpf/kmem_hooks.h"
+#include "o2c/bpf/kmem_site_counter.h"
+#include "o2c/bpf/links.h"
+#include "o2c/bpf/pipe_functions.h"
+#include "o2c/bpf/program_loader.h"
+
+namespace o2c::bench {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double PipeLoopNsPerIteration(int iterations) {
+  auto start = Clock::now();
+  for (int i = 0; i < iterations; ++i) {
+    int fds[2];
+    if (pipe2(fds, 0) != 0) {
+      std::perror("pipe2");
+      std::exit(1);
+    }
+    close(fds[0]);
+    close(fds[1]);
+  }
+  return std::chrono::duration<double, std::nano>(Clock::now() - start).count() /
+         iterations;
+}
+
+// Something attached for one measurement; destroying it detaches.
+using Attachment = std::shared_ptr<void>;
+
+struct Config {
+  std::string name;
+  std::function<absl::StatusOr<Attachment>()> attach;
+};
+
+absl::StatusOr<Attachment> AttachEmpty(bpf::KmemHookFlavor flavor) {
+  struct Empty {
+    kmem_empty_bpf* skel = nullptr;
+    std::vector<bpf::LinkPtr> links;
+    ~Empty() {
+      links.clear();
+      kmem_empty_bpf__destroy(skel);
+    }
+  };
+  auto empty = std::make_shared<Empty>();
+  empty->skel = kmem_empty_bpf__open();
+  if (empty->skel == nullptr) return bpf::LibbpfError(-errno, "kmem_empty: open");
+  absl::Status s = bpf::SelectKmemHookFlavor(empty->skel->obj, flavor);
+  if (!s.ok()) return s;
+  s = bpf::LoadSkeleton("kmem_empty: load",
+                        [&] { return kmem_empty_bpf__load(empty->skel); });
+  if (!s.ok()) return s;
+  auto links = bpf::AttachAll(empty->skel->obj);
+  if (!links.ok()) return links.status();
+  empty->links = std::move(*links);
+  return Attachment(empty);
+}
+
+double Median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  size_t n = v.size();
+  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+int Run(int rounds, int iterations) {
+  bpf::KernelFeatures features = bpf::KernelFeatures::Probe();
+  auto flavor = bpf::ChooseKmemHookFlavor(features);
+  auto kallsyms = bpf::Kallsyms::FromFile();
+  if (!flavor.ok() || !kallsyms.ok()) {
+    std::fprintf(stderr, "pipe_loop_bench: %s\n",
+                 std::string((flavor.ok() ? kallsyms.status() : flavor.status()).message())
+                     .c_str());
+    return 1;
+  }
+  auto ranges = bpf::PipeFunctionRanges(*kallsyms);
+  if (!ranges.ok()) {
+    std::fprintf(stderr, "pipe_loop_bench: %s\n", std::string(ranges.status().message()).c_str());
+    return 1;
+  }
+  std::vector<Config> configs = {
+      {"(a) no program", [] { return absl::StatusOr<Attachment>(Attachment()); }},
+      {"(b) empty kmem programs", [&] { return AttachEmpty(*flavor); }},
+      {"(c) pipe.c site counter",
+       [&]() -> absl::StatusOr<Attachment> {
+         auto counter = bpf::KmemSiteCounter::Start({*ranges, 0}, features);
+         if (!counter.ok()) return counter.status();
+         return Attachment(std::shared_ptr<bpf::KmemSiteCounter>(std::move(*counter)));
+       }},
+  };
+  std::printf("pipe_loop_bench: kernel %s, hooks %s, %d rounds x %d iterations "
+              "(pipe2 + 2 close), interleaved\n",
+              features.kernel_release().c_str(), bpf::KmemHookFlavorName(*flavor), rounds,
+              iterations);
+  PipeLoopNsPerIteration(iterations);  // warm up caches and slabs
+  std::vector<std::vector<double>> samples(configs.size());
+  for (int round = 0; round < rounds; ++round) {
+    for (size_t k = 0; k < configs.size(); ++k) {
+      size_t c = (round + k) % configs.size();
+      absl::StatusOr<Attachment> attached = configs[c].attach();
+      if (!attached.ok()) {
+        std::fprintf(stderr, "pipe_loop_bench: %s: %s\n", configs[c].name.c_str(),
+                     std::string(attached.status().message()).c_str());
+        return 1;
+      }
+      samples[c].push_back(PipeLoopNsPerIteration(iterations));
+    }
+    std::fprintf(stderr, "\r  round %d/%d", round + 1, rounds);
+  }
+  std::fprintf(stderr, "\n");
+  double base = Median(samples[0]);
+  double floor_overhead = Median(samples[1]) - base;
+  std::printf("%-26s %12s %10s %18s\n", "config", "ns/iter", "ratio(a)", "overhead/floor");
+  for (size_t c = 0; c < configs.size(); ++c) {
+    double m = Median(samples[c]);
+    std::printf("%-26s %12.0f %9.3fx", configs[c].name.c_str(), m, m / base);
+    if (c == 0) {
+      std::printf(" %18s\n", "-");
+    } else {
+      std::printf(" %17.2fx\n", floor_overhead > 0 ? (m - base) / floor_overhead : 0.0);
+    }
+  }
+  return 0;
+}
+
+}  // namespace
+}  // namespace o2c::bench
+
+int main(int argc, char** argv) {
+  int rounds = 7, iterations = 20000;
+  if (argc > 1 && !absl::SimpleAtoi(argv[1], &rounds)) return 2;
+  if (argc > 2 && !absl::SimpleAtoi(argv[2], &iterations)) return 2;
+  return o2c::bench::Run(rounds, iterations);
+}
