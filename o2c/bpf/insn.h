@@ -63,6 +63,11 @@ constexpr bpf_insn JmpReg(uint8_t op, Reg dst, Reg src, int16_t off) {
 }
 // goto pc + 1 + off.
 constexpr bpf_insn Ja(int16_t off) { return Make(BPF_JMP | BPF_JA, 0, 0, off, 0); }
+// goto pc + 1 + off with a 32-bit offset ("gotol": BPF_JMP32 | BPF_JA, imm
+// holds the offset). Only newer kernels accept it: probe before use.
+constexpr bpf_insn JaLong(int32_t off) {
+  return Make(BPF_JMP32 | BPF_JA, 0, 0, 0, off);
+}
 // r0 = helper(r1, ..., r5).
 constexpr bpf_insn Call(bpf_func_id helper) {
   return Make(BPF_JMP | BPF_CALL, 0, 0, 0, helper);
