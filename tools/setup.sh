@@ -28,9 +28,13 @@ for p in "${packages[@]}"; do
 done
 if ((${#missing[@]} == 0)); then
   echo "setup.sh: all ${#packages[@]} packages already installed"
-  exit 0
+else
+  echo "setup.sh: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q
+  apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
-echo "setup.sh: installing ${missing[*]}"
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -q
-apt-get install -y -q --no-install-recommends "${missing[@]}"
+
+# The VM tier's kernel: Debian's stock linux-image-amd64, cached outside the
+# source tree (tools/vmtest/fetch_kernel.sh; a no-op once cached).
+bash "$(dirname "$0")/vmtest/fetch_kernel.sh"

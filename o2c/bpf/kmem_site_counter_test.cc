@@ -40,11 +40,13 @@ class KmemSiteCounterTest : public ::testing::Test {
     auto table = Kallsyms::FromFile();
     ASSERT_TRUE(table.ok()) << table.status();
     kallsyms_ = std::make_unique<Kallsyms>(*std::move(table));
-    features_ = std::make_unique<KernelFeatures>(KernelFeatures::Probe());
+    // One probe per process: it loads a dozen programs (seconds under TCG).
+    static const KernelFeatures* probed = new KernelFeatures(KernelFeatures::Probe());
+    features_ = probed;
   }
 
   std::unique_ptr<Kallsyms> kallsyms_;
-  std::unique_ptr<KernelFeatures> features_;
+  const KernelFeatures* features_ = nullptr;
 };
 
 TEST_F(KmemSiteCounterTest, CountsExactlyThePipeAllocationsOfThisProcess) {

@@ -1,22 +1,27 @@
 """o2c_kernel_test: a test that loads real BPF programs into a kernel.
 
-Declares `name` as a cc_test of the kernel tier (tags "kernel" and
-"no-sandbox": Bazel's linux-sandbox makes every BPF load fail with EPERM).
-The VM tier (tools/vmtest) runs the same sources inside Debian's stock kernel.
+Declares two tests from one rule:
+- `name`: the kernel tier, on this machine's kernel (tags "kernel" and
+  "no-sandbox": Bazel's linux-sandbox makes every BPF load fail with EPERM);
+- `name + "_vm"`: the VM tier, the same binary inside Debian's stock kernel
+  under qemu (tools/vmtest), tags "vm" and "no-sandbox".
+One boot per test target: a boot costs ~2.5 s under TCG, cheap next to the
+clarity of one result per target, and Bazel runs two at once.
 """
 
 load("@rules_cc//cc:defs.bzl", "cc_test")
 
-def o2c_kernel_test(name, srcs, deps = [], data = [], tags = [], **kwargs):
-    """A kernel-tier gtest; O2C_REQUIRE_KERNEL() (testing/kernel_test.h) inside.
+def o2c_kernel_test(name, srcs, deps = [], data = [], tags = [], vm = True, **kwargs):
+    """A kernel-tier gtest (O2C_REQUIRE_KERNEL() inside) and its VM twin.
 
     Args:
       name: the test's name.
       srcs: its sources.
       deps: its dependencies (gtest_main, kernel_test and status_matchers come
         with it).
-      data: runtime files.
+      data: runtime files; testdata/ among them is copied into the VM.
       tags: extra tags.
+      vm: also declare the `_vm` twin.
       **kwargs: passed to cc_test.
     """
     common = [
@@ -32,3 +37,12 @@ def o2c_kernel_test(name, srcs, deps = [], data = [], tags = [], **kwargs):
         tags = tags + ["kernel", "no-sandbox"],
         **kwargs
     )
+    if vm:
+        native.sh_test(
+            name = name + "_vm",
+            srcs = ["//tools/vmtest:vm_test.sh"],
+            args = ["$(rootpath :%s)" % name],
+            data = [":" + name, "//tools/vmtest:harness"] + data,
+            tags = tags + ["vm", "no-sandbox"],
+            timeout = "long",
+        )

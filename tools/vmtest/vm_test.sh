@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# vm_test.sh PROGRAM [ARGS...]: the VM-tier twin of a kernel-tier test (see
+# //tools/bazel:kernel_test.bzl). Runs PROGRAM inside Debian's stock kernel
+# under qemu, with the test's testdata/ (if any) at its working directory.
+set -euo pipefail
+runfiles="${TEST_SRCDIR:-$PWD}/${TEST_WORKSPACE:-o2c}"
+files=()
+if [[ -d "${runfiles}/testdata" ]]; then
+  tree="${TEST_TMPDIR:-$(mktemp -d)}/vm-files"
+  mkdir -p "${tree}"
+  cp -rL "${runfiles}/testdata" "${tree}/"
+  files=(--files "${tree}")
+fi
+exec /usr/bin/python3 "${runfiles}/tools/vmtest/vmtest.py" --timeout 600 --gtest "${files[@]}" "$@"

@@ -1,0 +1,245 @@
+#!/usr/bin/env python3
+"""Runs one program inside Debian's stock kernel under qemu: the VM tier.
+
+    vmtest.py [--timeout S] [--files DIR] [--gtest] PROGRAM [ARGS...]
+
+Packs busybox-static, PROGRAM with every shared library it needs (from
+ldd: Debian's Zydis has no static archive, so the VM tier ships dynamic
+binaries with their libraries instead of static ones) and the optional
+--files tree into a newc cpio initramfs; boots the kernel that
+tools/vmtest/fetch_kernel.sh cached (the uncompressed vmlinux, through PVH);
+runs PROGRAM as root with tracefs, debugfs, securityfs and bpffs mounted;
+and carries back over the serial console its exit code and, for gtest
+programs, its XML report (written to $XML_OUTPUT_FILE, so Bazel and
+tools/count_tests.py see the VM's test cases).
+
+Pass/fail never trusts qemu's exit code (0 even after a panic): it comes from
+the console markers, and any Oops/BUG/WARNING/panic line in the kernel log
+fails the run. Prints boot time and total time. KVM is used where it really
+runs a guest (probed once per machine and remembered), else TCG.
+"""
+import argparse
+import os
+import re
+import select
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+CACHE = os.environ.get("O2C_VMTEST_CACHE", "/var/cache/o2c-vmtest")
+BUSYBOX = "/bin/busybox"
+KERNEL_BAD = re.compile(
+    r"(Oops|BUG: |WARNING: |Kernel panic|general protection fault|"
+    r"Call Trace:|kernel BUG at|UBSAN:|KASAN:)")
+INIT = r"""#!/bin/busybox sh
+/bin/busybox --install -s /bin
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev
+mount -t tmpfs tmp /tmp
+mount -t debugfs debugfs /sys/kernel/debug
+mount -t tracefs tracefs /sys/kernel/tracing
+mount -t securityfs securityfs /sys/kernel/security
+mount -t bpf bpf /sys/fs/bpf
+echo "O2C-VMTEST-BOOTED $(cat /proc/uptime)"
+cd /o2c
+. /o2c-env
+/o2c-bin/program "$@" </dev/null
+rc=$?
+echo "O2C-VMTEST-EXIT $rc"
+if [ -s /tmp/o2c-test.xml ]; then
+  echo O2C-VMTEST-XML-BEGIN
+  cat /tmp/o2c-test.xml
+  echo O2C-VMTEST-XML-END
+fi
+dmesg | grep -E 'Oops|BUG: |WARNING: |Kernel panic|general protection|kernel BUG' && echo O2C-VMTEST-DMESG-BAD
+poweroff -f
+"""
+
+
+def fail(message, code=1):
+    print("vmtest: " + message, file=sys.stderr)
+    sys.exit(code)
+
+
+def skip(reason):
+    """A skip is a failure under CI=true (nothing was proven)."""
+    print("SKIPPED: " + reason)
+    sys.exit(1 if os.environ.get("CI") == "true" else 0)
+
+
+def shared_libraries(program):
+    """Absolute paths of the libraries `program` loads, and its interpreter."""
+    out = subprocess.run(["ldd", program], capture_output=True, text=True)
+    if "not a dynamic executable" in out.stdout + out.stderr:
+        return []
+    libs = []
+    for line in out.stdout.splitlines():
+        m = re.search(r"(/\S+) \(0x", line)
+        if m:
+            libs.append(m.group(1))
+        elif "not found" in line:
+            fail(f"{program}: {line.strip()}")
+    return libs
+
+
+def build_initramfs(program, args, files, env, workdir):
+    root = os.path.join(workdir, "root")
+    for d in ("bin", "proc", "sys", "dev", "tmp", "o2c", "o2c-bin", "sys/fs/bpf"):
+        os.makedirs(os.path.join(root, d), exist_ok=True)
+    shutil.copy(BUSYBOX, os.path.join(root, "bin/busybox"))
+    shutil.copy(program, os.path.join(root, "o2c-bin/program"))
+    for lib in shared_libraries(program):
+        dest = os.path.join(root, lib.lstrip("/"))
+        os.makedirs(os.path.dirname(dest), exist_ok=True)
+        shutil.copy(os.path.realpath(lib), dest)
+    if files:
+        shutil.copytree(files, os.path.join(root, "o2c"), symlinks=False,
+                        dirs_exist_ok=True)
+    with open(os.path.join(root, "o2c-env"), "w") as f:
+        for k, v in env.items():
+            f.write(f"export {k}='{v}'\n")
+    init = INIT.replace('"$@"', " ".join("'" + a.replace("'", "'\\''") + "'" for a in args))
+    with open(os.path.join(root, "init"), "w") as f:
+        f.write(init)
+    os.chmod(os.path.join(root, "init"), 0o755)
+    cpio = os.path.join(workdir, "initramfs.cpio")
+    subprocess.run(f"cd {root} && find . | cpio -o -H newc --quiet > {cpio}",
+                   shell=True, check=True)
+    return cpio
+
+
+def qemu_command(kernel, initrd, accel):
+    cmd = ["qemu-system-x86_64", "-accel", accel, "-smp", "2", "-m", "1G",
+           "-kernel", kernel, "-initrd", initrd,
+           "-append", "console=ttyS0 loglevel=4 panic=-1 rdinit=/init",
+           "-display", "none", "-monitor", "none", "-serial", "stdio",
+           "-no-reboot", "-nodefaults"]
+    cmd += ["-cpu", "host" if accel == "kvm" else "max"]
+    return cmd
+
+
+def run_qemu(cmd, timeout, echo):
+    """Runs qemu, returning (console lines, boot seconds or None, timed out)."""
+    start = time.monotonic()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            stdin=subprocess.DEVNULL)
+    lines, boot, buf = [], None, b""
+    timed_out = False
+    while True:
+        left = timeout - (time.monotonic() - start)
+        if left <= 0:
+            timed_out = True
+            proc.kill()
+            break
+        ready, _, _ = select.select([proc.stdout], [], [], min(left, 1.0))
+        if not ready:
+            if proc.poll() is not None:
+                break
+            continue
+        chunk = os.read(proc.stdout.fileno(), 65536)
+        if not chunk:
+            break
+        buf += chunk
+        *complete, buf = buf.split(b"\n")
+        for raw in complete:
+            line = raw.decode("utf-8", "replace").rstrip("\r")
+            lines.append(line)
+            if boot is None and line.startswith("O2C-VMTEST-BOOTED"):
+                boot = time.monotonic() - start
+            if echo:
+                print(line, flush=True)
+    proc.wait()
+    if buf:
+        lines.append(buf.decode("utf-8", "replace"))
+    return lines, boot, timed_out
+
+
+def kvm_works(kernel, initrd):
+    """Whether this machine's /dev/kvm really runs a guest (remembered)."""
+    if os.environ.get("O2C_VMTEST_ACCEL") in ("kvm", "tcg"):
+        return os.environ["O2C_VMTEST_ACCEL"] == "kvm"
+    if not os.access("/dev/kvm", os.R_OK | os.W_OK):
+        return False
+    memo = os.path.join(CACHE, "kvm-works")
+    if os.path.exists(memo):
+        return open(memo).read().strip() == "yes"
+    _, boot, _ = run_qemu(qemu_command(kernel, initrd, "kvm"), 30, echo=False)
+    works = boot is not None
+    try:
+        with open(memo, "w") as f:
+            f.write("yes\n" if works else "no\n")
+    except OSError:
+        pass
+    return works
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--timeout", type=float, default=600)
+    parser.add_argument("--files", help="a tree to put at the program's cwd (/o2c)")
+    parser.add_argument("--quiet", action="store_true", help="do not echo the console")
+    parser.add_argument("--gtest", action="store_true",
+                        help="PROGRAM is a gtest: bring its XML report back to "
+                             "$XML_OUTPUT_FILE")
+    parser.add_argument("program")
+    parser.add_argument("args", nargs=argparse.REMAINDER)
+    opts = parser.parse_args()
+
+    kernel = os.path.join(CACHE, "current", "vmlinux")
+    version_file = os.path.join(CACHE, "current", "VERSION")
+    if not os.path.exists(kernel):
+        skip(f"no VM kernel at {kernel}: run tools/setup.sh (tools/vmtest/fetch_kernel.sh)")
+    if shutil.which("qemu-system-x86_64") is None:
+        skip("qemu-system-x86_64 is not installed: run tools/setup.sh")
+    version = open(version_file).read().strip()
+
+    start = time.monotonic()
+    env = {"CI": os.environ.get("CI", ""), "O2C_VM": "1"}
+    args = list(opts.args)
+    if opts.gtest:
+        args.append("--gtest_output=xml:/tmp/o2c-test.xml")
+    with tempfile.TemporaryDirectory(prefix="o2c-vmtest-") as workdir:
+        initrd = build_initramfs(os.path.realpath(opts.program), args, opts.files, env,
+                                 workdir)
+        accel = "kvm" if kvm_works(kernel, initrd) else "tcg"
+        size_mb = os.path.getsize(initrd) / 1e6
+        print(f"vmtest: Debian {version} under qemu/{accel}, initramfs {size_mb:.1f} MB, "
+              f"running {os.path.basename(opts.program)} {' '.join(args)}", flush=True)
+        lines, boot, timed_out = run_qemu(qemu_command(kernel, initrd, accel),
+                                          opts.timeout, echo=not opts.quiet)
+    total = time.monotonic() - start
+
+    exit_code, xml, in_xml, bad = None, [], False, []
+    for line in lines:
+        if line.startswith("O2C-VMTEST-XML-BEGIN"):
+            in_xml = True
+        elif line.startswith("O2C-VMTEST-XML-END"):
+            in_xml = False
+        elif in_xml:
+            xml.append(line)
+        elif line.startswith("O2C-VMTEST-EXIT "):
+            exit_code = int(line.split()[1])
+        elif KERNEL_BAD.search(line) or line.startswith("O2C-VMTEST-DMESG-BAD"):
+            bad.append(line)
+    if xml and os.environ.get("XML_OUTPUT_FILE"):
+        with open(os.environ["XML_OUTPUT_FILE"], "w") as f:
+            f.write("\n".join(xml) + "\n")
+    boot_text = f"{boot:.1f} s" if boot is not None else "never"
+    print(f"vmtest: boot {boot_text}, total {total:.1f} s, exit "
+          f"{'none' if exit_code is None else exit_code}", flush=True)
+    if timed_out:
+        fail(f"timed out after {opts.timeout:.0f} s")
+    if boot is None:
+        fail("the guest never reached /init")
+    if bad:
+        fail("kernel log reports a problem:\n  " + "\n  ".join(bad[:20]))
+    if exit_code is None:
+        fail("the program's exit code never came back (guest crash?)")
+    sys.exit(exit_code)
+
+
+if __name__ == "__main__":
+    main()
