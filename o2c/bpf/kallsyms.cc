@@ -7,35 +7,9 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "o2c/edit_distance.h"
 
 namespace o2c::bpf {
-namespace {
-
-// Levenshtein distance, capped at `limit + 1` to stay cheap over 100k names.
-size_t EditDistance(absl::string_view a, absl::string_view b, size_t limit) {
-  if ((a.size() > b.size() ? a.size() - b.size() : b.size() - a.size()) > limit) {
-    return limit + 1;
-  }
-  std::vector<size_t> row(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    size_t diagonal = row[0];
-    row[0] = i;
-    size_t row_min = row[0];
-    for (size_t j = 1; j <= b.size(); ++j) {
-      size_t up = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1,
-                         diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diagonal = up;
-      row_min = std::min(row_min, row[j]);
-    }
-    if (row_min > limit) return limit + 1;
-  }
-  return row[b.size()];
-}
-
-}  // namespace
-
 absl::StatusOr<Kallsyms> Kallsyms::FromFile(const std::string& path) {
   std::ifstream in(path);
   if (!in) {
@@ -168,7 +142,7 @@ std::vector<std::string> Kallsyms::SuggestFunctions(absl::string_view name,
   std::vector<std::pair<size_t, std::string>> scored;
   for (const Symbol& sym : symbols_) {
     if (!sym.IsText()) continue;
-    size_t d = EditDistance(name, sym.name, limit);
+    size_t d = o2c::EditDistance(name, sym.name, limit);
     // A name that merely gained a prefix or suffix (pipe_write ->
     // anon_pipe_write) is a good suggestion even past the edit limit.
     bool affix = sym.name.size() > name.size() &&
