@@ -10,6 +10,7 @@
 #include <bpf/bpf_tracing.h>
 
 #include "o2c/bpf/kmem_sites.h"
+#include "o2c/bpf/lib/ranges.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -25,31 +26,11 @@ struct {
   __type(value, struct o2c_site_counts);
 } counts SEC(".maps");
 
-/* Index of the sorted, disjoint range holding `ip`, or -1. */
-static __always_inline int find_range(__u64 ip)
-{
-  __u32 lo = 0, hi = nr_ranges;
-
-  for (int step = 0; step < 8 && lo < hi; step++) { /* 2^8 > O2C_MAX_SITE_RANGES */
-    __u32 mid = (lo + hi) / 2;
-
-    if (mid >= O2C_MAX_SITE_RANGES)
-      return -1;
-    if (ip < ranges[mid].start)
-      hi = mid;
-    else if (ip >= ranges[mid].end)
-      lo = mid + 1;
-    else
-      return mid;
-  }
-  return -1;
-}
-
 static __always_inline struct o2c_site_counts *counts_for(__u64 call_site)
 {
   if (target_tgid && (bpf_get_current_pid_tgid() >> 32) != target_tgid)
     return NULL;
-  int idx = find_range(call_site);
+  int idx = o2c_find_range(ranges, nr_ranges, O2C_MAX_SITE_RANGES, call_site);
   if (idx < 0)
     return NULL;
   __u32 key = idx;
