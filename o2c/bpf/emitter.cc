@@ -99,6 +99,10 @@ void Emitter::Ja(Label target) { EmitJump(insn::Ja(0), target, false); }
 
 void Emitter::JaLong(Label target) { EmitJump(insn::JaLong(0), target, true); }
 
+void Emitter::CallSubprog(Label target) {
+  EmitJump(insn::Make(BPF_JMP | BPF_CALL, 0, BPF_PSEUDO_CALL, 0, 0), target, true);
+}
+
 void Emitter::LdImm64(insn::Reg dst, uint64_t imm) { Emit(insn::LdImm64(dst, imm)); }
 
 void Emitter::LdMap(insn::Reg dst, uint32_t slot) {

@@ -72,6 +72,8 @@ class Emitter {
   void Ja(Label target);
   // goto target with a 32-bit offset (gotol; newer kernels only).
   void JaLong(Label target);
+  // Calls the subprogram starting at `target` (BPF_PSEUDO_CALL, 32-bit offset).
+  void CallSubprog(Label target);
   // dst = imm64.
   void LdImm64(insn::Reg dst, uint64_t imm);
   // dst = the map bound to `slot` at load time.
@@ -94,7 +96,7 @@ class Emitter {
   struct Fixup {
     size_t insn;
     int label;
-    bool long_jump;  // offset in imm (gotol), not off
+    bool long_jump;  // offset in imm (gotol, subprogram call), not off
   };
 
   bool CheckReg(int reg, bool writable, const char* role);
