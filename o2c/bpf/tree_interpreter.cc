@@ -50,7 +50,7 @@ absl::StatusOr<std::unique_ptr<TreeInterpreter>> TreeInterpreter::Load(
   std::vector<int64_t> left, right, feature, threshold, value, leaf_id, roots;
   for (size_t k = 0; k < model.size(); ++k) {
     const ml::DecisionTree& t = model[k];
-    O2C_ASSIGN_OR_RETURN(TreeLayout layout, LayOutTree(t, {}));
+    O2C_ASSIGN_OR_RETURN(TreeLayout layout, LayOutTree(t, {.long_jumps = true}));
     if (layout.depth > O2C_INTERP_MAX_DEPTH) {
       return absl::OutOfRangeError(absl::StrCat("tree_interpreter: tree ", k, " has depth ",
                                                 layout.depth, "; the loop walks at most ",
