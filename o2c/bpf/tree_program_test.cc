@@ -75,7 +75,9 @@ TEST(TreeProgramTest, RandomTreesFromDepthOneToSixteenDecideAsTheHost) {
 TEST(TreeProgramTest, TreesOfTwentyThousandAndMoreNodesDecideAsTheHost) {
   O2C_REQUIRE_KERNEL();
   std::mt19937_64 rng(20693);
-  for (int nodes : {20001, 20693, 100001, 250001}) {
+  // The largest the kernel loads is ~333k nodes (1M instructions), but its
+  // verification takes ~30 s here (quadratic): `o2c compile --random-nodes`.
+  for (int nodes : {20001, 20693, 100001}) {
     ml::DecisionTree t =
         RandomTree({.nodes = nodes, .max_depth = 200, .num_features = 64, .num_classes = 2}, rng);
     ExpectSameAsHost({&t, 1}, rng, kSamples, absl::StrCat(nodes, "-node tree"));
