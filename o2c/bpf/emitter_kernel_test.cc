@@ -85,7 +85,7 @@ TEST(EmitterKernelTest, VerifierTable) {
        [](Emitter& e) {
          e.Emit(Mov64Imm(R0, 0));
          e.Emit(LdxMem(BPF_DW, R3, R1, 8184));
-         e.Emit(StMem(BPF_W, R1, 8200, 1));
+         e.Emit(StxMem(BPF_W, R1, R3, 8200));  // 6.1 refuses BPF_ST into this ctx
          e.Emit(Exit());
        },
        nullptr},

@@ -76,14 +76,23 @@ void EmitTree(const ml::DecisionTree& tree, const TreeFrame& frame,
                                                    " is clobbered or read-only")));
     return;
   }
-  auto layout = LayOutTree(tree, {.leaf_insns = 3, .long_jumps = options.long_jumps});
+  auto layout = LayOutTree(
+      tree, {.leaf_insns = frame.imm_stores ? 3 : 4, .long_jumps = options.long_jumps});
   if (!layout.ok()) {
     e.Fail(layout.status());
     return;
   }
   EmitNodes(tree, *layout, frame, [&](const ml::TreeNode& leaf) {
-    e.Emit(StMem(BPF_W, frame.base, frame.verdict_offset, leaf.label));
-    e.Emit(StMem(BPF_W, frame.base, frame.verdict_offset + 4, leaf.leaf_id));
+    if (frame.imm_stores) {
+      e.Emit(StMem(BPF_W, frame.base, frame.verdict_offset, leaf.label));
+      e.Emit(StMem(BPF_W, frame.base, frame.verdict_offset + 4, leaf.leaf_id));
+    } else {
+      // struct o2c_verdict as one little-endian u64: label low, leaf id high.
+      uint64_t packed = (uint64_t{static_cast<uint32_t>(leaf.leaf_id)} << 32) |
+                        static_cast<uint32_t>(leaf.label);
+      e.LdImm64(R5, packed);
+      e.Emit(StxMem(BPF_DW, frame.base, R5, frame.verdict_offset));
+    }
     e.Emit(Exit());
   }, e);
 }
@@ -153,7 +162,12 @@ void EmitForest(absl::Span<const ml::DecisionTree> trees, const TreeFrame& frame
     e.Bind(keep);
   }
   e.Emit(StxMem(BPF_W, frame.base, R5, frame.verdict_offset));
-  e.Emit(StMem(BPF_W, frame.base, frame.verdict_offset + 4, -1));
+  if (frame.imm_stores) {
+    e.Emit(StMem(BPF_W, frame.base, frame.verdict_offset + 4, -1));
+  } else {
+    e.Emit(Mov64Imm(R3, -1));
+    e.Emit(StxMem(BPF_W, frame.base, R3, frame.verdict_offset + 4));
+  }
   e.Emit(Exit());
 }
 

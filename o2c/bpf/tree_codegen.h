@@ -27,6 +27,10 @@ struct TreeFrame {
   insn::Reg base = insn::R1;    // r1, r2, r6, r7, r8 or r9 (not clobbered)
   int16_t features_offset = 0;  // of o2c_features.value[0] from base
   int16_t verdict_offset = 0;   // of struct o2c_verdict from base
+  // Whether stores of immediates (BPF_ST) to base are allowed. Older
+  // kernels (6.1) refuse them into a SYSCALL ctx: leaves then store label
+  // and leaf id as one 64-bit register (4 instructions instead of 3).
+  bool imm_stores = true;
 };
 
 struct CodegenOptions {
@@ -35,7 +39,7 @@ struct CodegenOptions {
 
 // Emits `tree`: each internal node loads its feature, compares it with the
 // threshold (signed 64-bit, x <= t goes left) and jumps; each leaf stores
-// label and leaf id and exits. Errors (a malformed tree, a tree too deep or
+// label and leaf id and exits (r5 is clobbered too without imm_stores). Errors (a malformed tree, a tree too deep or
 // needing gotol) are recorded in `e` and returned by its Finish().
 void EmitTree(const ml::DecisionTree& tree, const TreeFrame& frame,
               const CodegenOptions& options, Emitter& e);

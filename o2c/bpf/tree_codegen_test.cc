@@ -62,6 +62,22 @@ TEST(TreeCodegenTest, WideThresholdGoesThroughARegister) {
             "   9: (95) exit\n");
 }
 
+TEST(TreeCodegenTest, WithoutImmediateStoresLeavesStoreOnePackedWord) {
+  Emitter e("t");
+  EmitTree(Stump(1, 0), {.base = R1, .verdict_offset = 8200, .imm_stores = false}, {}, e);
+  auto p = e.Finish();
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_EQ(Disassemble(p->insns),
+            "   0: (79) r3 = *(u64 *)(r1 +8)\n"
+            "   1: (65) if r3 s> 0x0 goto pc+4\n"
+            "   2: (18) r5 = 0x0\n"
+            "   4: (7b) *(u64 *)(r1 +8200) = r5\n"
+            "   5: (95) exit\n"
+            "   6: (18) r5 = 0x100000001\n"
+            "   8: (7b) *(u64 *)(r1 +8200) = r5\n"
+            "   9: (95) exit\n");
+}
+
 TEST(TreeCodegenTest, ForestVotesThenTakesTheLowerLabelOnTies) {
   ml::DecisionTree trees[] = {Stump(0, 1), Stump(1, 2)};
   Emitter e("forest");

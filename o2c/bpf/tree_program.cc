@@ -61,7 +61,10 @@ absl::StatusOr<EmittedProgram> CompileAudition(absl::Span<const ml::DecisionTree
   switch (form) {
     case AuditionForm::kSyscall:
       e.Emit(Mov64Imm(R0, 0));
-      EmitDecision(model, {.base = R1, .features_offset = 0, .verdict_offset = kVerdictOffset},
+      // 6.1 refuses BPF_ST into a SYSCALL ctx.
+      EmitDecision(model,
+                   {.base = R1, .features_offset = 0, .verdict_offset = kVerdictOffset,
+                    .imm_stores = false},
                    options, e);
       break;
     case AuditionForm::kTailCall: {
