@@ -15,6 +15,7 @@ struct Command {
 constexpr Command kCommands[] = {
     {"probe", o2c::cli::ProbeCommand, "what BPF can do on this kernel, and what that means"},
     {"demo", o2c::cli::DemoCommand, "the end-to-end scenario on this kernel"},
+    {"compartment", o2c::cli::CompartmentCommand, "resolve a policy's compartment: ranges, alloc/free sites"},
     {"compile", o2c::cli::CompileCommand, "compile a model to BPF, load it, show verifier stats"},
 };
 

@@ -1,0 +1,106 @@
+// o2c::Compartment: a policy's compartment resolved against the running
+// kernel: the code ranges of its functions, its data ranges, and the exact
+// call sites inside its code that call allocator and free functions.
+//
+//   auto kallsyms = o2c::bpf::Kallsyms::FromFile();
+//   auto compartment = o2c::Compartment::Resolve(*policy, *kallsyms);
+//
+// Call sites come from decoding the compartment's machine code (Zydis), read
+// through /proc/kcore or, where there is none, a BPF program
+// (o2c/bpf/kernel_text_reader.h). A site's return address is what the kmem
+// tracepoints report as call_site. Where the code cannot be read, there are
+// no sites and sites_exact() is false: then any call_site inside the code
+// ranges has to count as the compartment's.
+#ifndef O2C_COMPARTMENT_H_
+#define O2C_COMPARTMENT_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "o2c/bpf/kallsyms.h"
+#include "o2c/bpf/kernel_text_reader.h"
+#include "o2c/policy.h"
+
+namespace o2c {
+
+// A named range of compartment code or data.
+struct NamedRange {
+  std::string name;  // "alloc_pipe_info", "vulnmod", "range[0]", "vulnmod:.data"
+  bpf::AddressRange range;
+};
+
+// A call of an allocator or free function from compartment code.
+struct CallSite {
+  enum class Kind { kAlloc, kFree };
+  Kind kind = Kind::kAlloc;
+  std::string callee;           // "__kmalloc_cache_noprof"
+  std::string function;         // the compartment range holding it
+  uint64_t call_address = 0;    // the call (or jmp) instruction
+  uint64_t return_address = 0;  // after it: the callee's _RET_IP_
+  // A tail jump: the callee returns to the compartment function's caller, so
+  // the kernel reports that caller's address as call_site, not this one.
+  bool tail = false;
+};
+
+class Compartment {
+ public:
+  struct Options {
+    // Reads kernel text for call sites; null: no sites (sites_exact() false).
+    const bpf::KernelTextReader* text = nullptr;
+    // Where a module compartment's extent and sections come from.
+    std::string proc_modules = "/proc/modules";
+    std::string sys_module = "/sys/module";
+  };
+
+  // Resolves with the kernel text reader that works here (OpenKernelTextReader);
+  // when none does, resolves without sites and says so in notes().
+  static absl::StatusOr<Compartment> Resolve(const Policy& policy,
+                                             const bpf::Kallsyms& kallsyms);
+  // Resolves with explicit options. NotFound, naming the policy entry and a
+  // near match, for a function (or allocator, pattern, module) that exists
+  // under none of its names; optional entries ('?') are skipped with a note.
+  static absl::StatusOr<Compartment> Resolve(const Policy& policy,
+                                             const bpf::Kallsyms& kallsyms,
+                                             const Options& options);
+
+  const std::string& name() const { return name_; }
+  // Code ranges, by address, disjoint.
+  const std::vector<NamedRange>& code() const { return code_; }
+  // Data ranges (module sections, data symbols), by address.
+  const std::vector<NamedRange>& data() const { return data_; }
+  // Allocation and free sites, by call address.
+  const std::vector<CallSite>& alloc_sites() const { return alloc_sites_; }
+  const std::vector<CallSite>& free_sites() const { return free_sites_; }
+  // Whether every function's code was read and decoded.
+  bool sites_exact() const { return sites_exact_; }
+  // What resolution skipped, approximated or could not do, one line each.
+  const std::vector<std::string>& notes() const { return notes_; }
+  // How the code was read ("" if it was not).
+  const std::string& text_source() const { return text_source_; }
+
+  // Whether `address` lies in compartment code.
+  bool ContainsCode(uint64_t address) const;
+  // Total bytes of code.
+  uint64_t code_bytes() const;
+
+  // A readable report: ranges with sizes, sites as symbol+offset, notes.
+  std::string Format(const bpf::Kallsyms& kallsyms) const;
+
+ private:
+  class Resolver;
+
+  std::string name_;
+  std::vector<NamedRange> code_;
+  std::vector<NamedRange> data_;
+  std::vector<CallSite> alloc_sites_;
+  std::vector<CallSite> free_sites_;
+  bool sites_exact_ = false;
+  std::vector<std::string> notes_;
+  std::string text_source_;
+};
+
+}  // namespace o2c
+
+#endif  // O2C_COMPARTMENT_H_

@@ -1,0 +1,222 @@
+// Compartment::Resolve against a made-up kernel: a small symbol table and
+// hand-assembled code served by a fake text reader.
+#include "o2c/compartment.h"
+
+#include <sys/stat.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <map>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "testing/status_matchers.h"
+
+namespace o2c {
+namespace {
+
+using ::o2c::testing::IsOk;
+using ::o2c::testing::StatusIs;
+using ::testing::Contains;
+using ::testing::HasSubstr;
+using ::testing::SizeIs;
+
+constexpr uint64_t kKfree = 0xffffffff81000010;
+constexpr uint64_t kKfreePfx = 0xffffffff81000000;
+constexpr uint64_t kKmalloc = 0xffffffff81000100;
+constexpr uint64_t kAllocThing = 0xffffffff81000200;
+constexpr uint64_t kFreeThing = 0xffffffff81000240;
+
+constexpr char kTable[] =
+    "ffffffff81000000 T __pfx_kfree\n"
+    "ffffffff81000010 T kfree\n"
+    "ffffffff81000100 T __kmalloc_noprof\n"
+    "ffffffff81000200 T alloc_thing\n"
+    "ffffffff81000240 T free_thing\n"
+    "ffffffff81000280 t other_func\n"
+    "ffffffff81000300 t pipe_write_iter\n"
+    "ffffffff81000400 D some_data\n";
+
+// Serves bytes of the functions above; everything else reads as int3.
+class FakeText : public bpf::KernelTextReader {
+ public:
+  FakeText() {
+    // alloc_thing: nop; call __kmalloc_noprof; call other_func; ret
+    Put(kAllocThing, {0x90});
+    PutBranch(kAllocThing + 1, 0xe8, kKmalloc);
+    PutBranch(kAllocThing + 6, 0xe8, 0xffffffff81000280);
+    Put(kAllocThing + 11, {0xc3});
+    // free_thing: jmp __pfx_kfree (a tail call through the padding)
+    PutBranch(kFreeThing, 0xe9, kKfreePfx);
+  }
+  absl::StatusOr<std::vector<uint8_t>> Read(uint64_t address, size_t size) const override {
+    std::vector<uint8_t> out(size, 0xcc);
+    for (size_t i = 0; i < size; ++i) {
+      auto it = bytes_.find(address + i);
+      if (it != bytes_.end()) out[i] = it->second;
+    }
+    return out;
+  }
+  std::string Describe() const override { return "fake"; }
+
+ private:
+  void Put(uint64_t at, std::vector<uint8_t> bytes) {
+    for (uint8_t b : bytes) bytes_[at++] = b;
+  }
+  void PutBranch(uint64_t at, uint8_t opcode, uint64_t target) {
+    int32_t rel = static_cast<int32_t>(target - (at + 5));
+    uint8_t b[4];
+    std::memcpy(b, &rel, 4);
+    Put(at, {opcode, b[0], b[1], b[2], b[3]});
+  }
+  std::map<uint64_t, uint8_t> bytes_;
+};
+
+class CompartmentTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto table = bpf::Kallsyms::FromText(kTable);
+    ASSERT_THAT(table, IsOk());
+    kallsyms_ = std::make_unique<bpf::Kallsyms>(*std::move(table));
+    options_.text = &text_;
+  }
+
+  absl::StatusOr<Compartment> Resolve(const std::string& policy_text) {
+    auto policy = Policy::FromText(policy_text, "t.policy");
+    if (!policy.ok()) return policy.status();
+    return Compartment::Resolve(*policy, *kallsyms_, options_);
+  }
+
+  std::unique_ptr<bpf::Kallsyms> kallsyms_;
+  FakeText text_;
+  Compartment::Options options_;
+};
+
+TEST_F(CompartmentTest, FunctionsAlternativesAndOptionals) {
+  auto c = Resolve(
+      "name: \"thing\" compartment { function: \"alloc_thing\" "
+      "function: \"new_free_thing | free_thing\" function: \"gone?\" }");
+  ASSERT_THAT(c, IsOk());
+  EXPECT_EQ(c->name(), "thing");
+  ASSERT_THAT(c->code(), SizeIs(2));
+  EXPECT_EQ(c->code()[0].name, "alloc_thing");
+  EXPECT_EQ(c->code()[0].range.start, kAllocThing);
+  EXPECT_EQ(c->code()[0].range.end, kFreeThing);
+  EXPECT_EQ(c->code()[1].name, "free_thing");
+  EXPECT_TRUE(c->ContainsCode(kFreeThing + 1));
+  EXPECT_FALSE(c->ContainsCode(kKfree));
+  EXPECT_EQ(c->code_bytes(), 0x80u);
+  EXPECT_THAT(c->notes(), Contains(HasSubstr("compartment.function[2]: 'gone?' is not on "
+                                             "this kernel (optional: skipped)")));
+}
+
+TEST_F(CompartmentTest, AllocAndFreeSitesWithReturnAddresses) {
+  auto c = Resolve("compartment { function: \"alloc_thing\" function: \"free_thing\" }");
+  ASSERT_THAT(c, IsOk());
+  EXPECT_TRUE(c->sites_exact());
+  EXPECT_EQ(c->text_source(), "fake");
+  ASSERT_THAT(c->alloc_sites(), SizeIs(1));
+  const CallSite& alloc = c->alloc_sites()[0];
+  EXPECT_EQ(alloc.callee, "__kmalloc_noprof");
+  EXPECT_EQ(alloc.function, "alloc_thing");
+  EXPECT_EQ(alloc.call_address, kAllocThing + 1);
+  EXPECT_EQ(alloc.return_address, kAllocThing + 6);
+  EXPECT_FALSE(alloc.tail);
+  ASSERT_THAT(c->free_sites(), SizeIs(1));
+  EXPECT_EQ(c->free_sites()[0].callee, "kfree");  // reached through __pfx_kfree
+  EXPECT_TRUE(c->free_sites()[0].tail);
+  std::string report = c->Format(*kallsyms_);
+  EXPECT_THAT(report, HasSubstr("alloc_thing+0x1"));
+  EXPECT_THAT(report, HasSubstr("call_site alloc_thing+0x6"));
+  EXPECT_THAT(report, HasSubstr("tail call"));
+}
+
+TEST_F(CompartmentTest, WithoutTextFallsBackToRanges) {
+  options_.text = nullptr;
+  auto c = Resolve("compartment { function: \"alloc_thing\" }");
+  ASSERT_THAT(c, IsOk());
+  EXPECT_FALSE(c->sites_exact());
+  EXPECT_THAT(c->alloc_sites(), SizeIs(0));
+  EXPECT_THAT(c->notes(), Contains(HasSubstr("any call_site inside the code ranges")));
+}
+
+TEST_F(CompartmentTest, UnknownFunctionSuggestsANearName) {
+  EXPECT_THAT(Resolve("compartment { function: \"alloc_thing\" function: \"pipe_write | "
+                      "pipe_wrte\" }"),
+              StatusIs(absl::StatusCode::kNotFound,
+                       HasSubstr("t.policy: compartment.function[1]: function 'pipe_write | "
+                                 "pipe_wrte' is not on this kernel; did you mean "
+                                 "'pipe_write_iter'?")));
+}
+
+TEST_F(CompartmentTest, PatternsMatchTextSymbols) {
+  auto c = Resolve("compartment { pattern: \"*_thing\" }");
+  ASSERT_THAT(c, IsOk());
+  EXPECT_THAT(c->code(), SizeIs(2));
+  EXPECT_THAT(Resolve("compartment { pattern: \"nothing_*\" }"),
+              StatusIs(absl::StatusCode::kNotFound,
+                       HasSubstr("compartment.pattern[0]: 'nothing_*' matches no function")));
+}
+
+TEST_F(CompartmentTest, FunctionNamedTwiceCountsOnce) {
+  auto c = Resolve("compartment { function: \"alloc_thing\" pattern: \"alloc_*\" }");
+  ASSERT_THAT(c, IsOk());
+  EXPECT_THAT(c->code(), SizeIs(1));
+}
+
+TEST_F(CompartmentTest, UnknownAllocatorIsAnError) {
+  EXPECT_THAT(Resolve("compartment { function: \"alloc_thing\" } sites { allocator: "
+                      "\"my_alloc\" }"),
+              StatusIs(absl::StatusCode::kNotFound,
+                       HasSubstr("sites.allocator[0]: function 'my_alloc' is not on this "
+                                 "kernel")));
+}
+
+TEST_F(CompartmentTest, DataSymbolsWithoutKallsymsAll) {
+  auto c = Resolve("compartment { function: \"alloc_thing\" data_symbol: \"some_data\" "
+                   "data_symbol: \"pipe_max_size\" }");
+  ASSERT_THAT(c, IsOk());
+  ASSERT_THAT(c->data(), SizeIs(1));
+  EXPECT_EQ(c->data()[0].name, "some_data");
+  EXPECT_THAT(c->notes(), Contains(HasSubstr("'pipe_max_size' unresolved: kallsyms lists "
+                                             "only 1 data symbols")));
+}
+
+std::string TempDir() {
+  const char* dir = std::getenv("TEST_TMPDIR");
+  return dir ? dir : "/tmp";
+}
+
+TEST_F(CompartmentTest, ModuleFromProcModulesAndSysfsSections) {
+  std::string dir = TempDir();
+  options_.proc_modules = dir + "/modules";
+  options_.sys_module = dir + "/sys_module";
+  std::ofstream(options_.proc_modules)
+      << "other 4096 0 - Live 0xffffffffc0000000\n"
+      << "vulnmod 12288 0 - Live 0xffffffffc0010000 (OE)\n";
+  std::string sections = options_.sys_module + "/vulnmod/sections";
+  mkdir(options_.sys_module.c_str(), 0755);
+  mkdir((options_.sys_module + "/vulnmod").c_str(), 0755);
+  mkdir(sections.c_str(), 0755);
+  std::ofstream(sections + "/.text") << "0xffffffffc0010000\n";
+  std::ofstream(sections + "/.data") << "0xffffffffc0012000\n";
+  std::ofstream(sections + "/.bss") << "0xffffffffc0012400\n";
+  std::ofstream(sections + "/.gnu.linkonce.this_module") << "0xffffffffc0012800\n";
+  auto c = Resolve("compartment { module: \"vulnmod\" }");
+  ASSERT_THAT(c, IsOk());
+  ASSERT_THAT(c->code(), SizeIs(1));
+  EXPECT_EQ(c->code()[0].range.start, 0xffffffffc0010000u);
+  EXPECT_EQ(c->code()[0].range.size(), 12288u);
+  ASSERT_THAT(c->data(), SizeIs(2));
+  EXPECT_EQ(c->data()[0].name, "vulnmod:.data");
+  EXPECT_EQ(c->data()[0].range.size(), 0x400u);
+  EXPECT_EQ(c->data()[1].name, "vulnmod:.bss");
+
+  EXPECT_THAT(Resolve("compartment { module: \"absent\" }"),
+              StatusIs(absl::StatusCode::kNotFound,
+                       HasSubstr("compartment.module: 'absent' is not loaded")));
+}
+
+}  // namespace
+}  // namespace o2c
