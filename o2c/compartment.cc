@@ -12,6 +12,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "o2c/bpf/call_sites.h"
 #include "o2c/status_macros.h"
 
@@ -115,11 +116,11 @@ class Compartment::Resolver {
     std::string message = absl::StrCat(
         Where(field, index), ": function '", entry.ToString(), "' is not on this kernel");
     for (const std::string& name : entry.alternatives) {
-      std::vector<std::string> near = kallsyms_.SuggestFunctions(name, 1);
-      if (!near.empty()) {
-        absl::StrAppend(&message, "; did you mean '", near.front(), "'?");
-        break;
-      }
+      std::vector<std::string> near = kallsyms_.SuggestFunctions(name, 3);
+      if (near.empty()) continue;
+      absl::StrAppend(&message, "; did you mean ", near.size() > 1 ? "one of " : "", "'",
+                      absl::StrJoin(near, "', '"), "'?");
+      break;
     }
     return absl::NotFoundError(message);
   }
