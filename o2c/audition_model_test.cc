@@ -1,0 +1,143 @@
+#include "o2c/audition_model.h"
+
+#include <cstdlib>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "o2c/ml/file_util.h"
+#include "o2c/ml/model_file.h"
+#include "o2c/ml/test_trees.h"
+#include "testing/status_matchers.h"
+
+namespace o2c {
+namespace {
+
+using ::o2c::testing::IsOk;
+using ::o2c::testing::StatusIs;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+std::string TempPath(const std::string& name) {
+  return std::string(std::getenv("TEST_TMPDIR")) + "/" + name;
+}
+
+AuditionModel Example() {
+  absl::StatusOr<AuditionModel> m = AuditionModel::Create(
+      ml::testing::AuditionTree(), ml::testing::AuditionSchema(), ml::testing::AuditionClasses());
+  EXPECT_THAT(m, IsOk());
+  return *m;
+}
+
+TEST(AuditionModelTest, PredictGivesClassLeafAndPath) {
+  absl::StatusOr<AuditionVerdict> v = Example().Predict(std::vector<int64_t>{128, 2});
+  ASSERT_THAT(v, IsOk());
+  EXPECT_EQ(v->label, 0);
+  EXPECT_EQ(v->class_name, "own");
+  EXPECT_EQ(v->leaf_id, 2);
+  EXPECT_THAT(v->path, ElementsAre(0, 1, 4, 5));
+  EXPECT_THAT(Example().Predict(std::vector<int64_t>{128}),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("audition model takes 2 features, got 1")));
+}
+
+TEST(AuditionModelTest, ExplainsInTheSchemasWords) {
+  absl::StatusOr<std::string> why = Example().Explain(std::vector<int64_t>{128, 2});
+  ASSERT_THAT(why, IsOk());
+  EXPECT_EQ(*why, "slab_size <= 192 and ptr0_class == COMPARTMENT_HEAP -> own");
+  EXPECT_THAT(Example().ToDot(), HasSubstr("slab_size <= 192"));
+  EXPECT_EQ(Example().FeatureImportances().size(), 2u);
+}
+
+TEST(AuditionModelTest, SaveLoadRoundTrip) {
+  AuditionModel model = Example();
+  model.set_description("test model");
+  const std::string path = TempPath("round.o2cm");
+  ASSERT_THAT(model.Save(path), IsOk());
+  absl::StatusOr<AuditionModel> back = AuditionModel::Load(path, ml::testing::AuditionSchema());
+  ASSERT_THAT(back, IsOk());
+  EXPECT_EQ(back->description(), "test model");
+  EXPECT_EQ(back->class_names(), model.class_names());
+  EXPECT_EQ(back->schema(), model.schema());
+  for (int64_t size : {64, 192, 256}) {
+    for (int64_t cls : {0, 1, 2, 3}) {
+      std::vector<int64_t> x = {size, cls};
+      EXPECT_EQ(back->Predict(x)->leaf_id, model.Predict(x)->leaf_id);
+    }
+  }
+}
+
+TEST(AuditionModelTest, CreateRefusesAMismatchedTree) {
+  ml::FeatureSchema one = ml::testing::AuditionSchema();
+  one.features.pop_back();
+  EXPECT_THAT(AuditionModel::Create(ml::testing::AuditionTree(), one, {}),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("tree reads 2 features but the schema has 1")));
+  ml::DecisionTree bad = ml::testing::AuditionTree();
+  bad.nodes[0].left = 0;
+  EXPECT_THAT(AuditionModel::Create(bad, ml::testing::AuditionSchema(), {}),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("node 0: child 0")));
+}
+
+// Writes `bytes` to a temp file and loads it as a model.
+absl::StatusOr<AuditionModel> LoadBytes(const std::string& name, const std::string& bytes) {
+  const std::string path = TempPath(name);
+  EXPECT_THAT(ml::WriteFileBytes(path, bytes), IsOk());
+  return AuditionModel::Load(path);
+}
+
+TEST(AuditionModelTest, BadFilesAreRefusedNamingFileAndProblem) {
+  const std::string path = TempPath("good.o2cm");
+  ASSERT_THAT(Example().Save(path), IsOk());
+  absl::StatusOr<std::string> good = ml::ReadFileBytes(path);
+  ASSERT_THAT(good, IsOk());
+
+  EXPECT_THAT(LoadBytes("truncated.o2cm", good->substr(0, good->size() / 2)),
+              StatusIs(absl::StatusCode::kDataLoss,
+                       HasSubstr("truncated.o2cm: truncated or corrupted model file")));
+  std::string flipped = *good;
+  flipped[flipped.size() - 5] ^= 0x10;
+  EXPECT_THAT(LoadBytes("flipped.o2cm", flipped),
+              StatusIs(absl::StatusCode::kDataLoss, HasSubstr("flipped.o2cm: checksum mismatch")));
+  EXPECT_THAT(LoadBytes("v2.o2cm", ml::SealEnvelope({"O2CM", 2, "model"}, "a future payload")),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("v2.o2cm: model format version 2, this build reads version 1")));
+  EXPECT_THAT(LoadBytes("policy.txt", "compartment \"pipe\" {}\n"),
+              StatusIs(absl::StatusCode::kDataLoss,
+                       HasSubstr("policy.txt: not an O2C model file")));
+  EXPECT_THAT(AuditionModel::Load(TempPath("missing.o2cm")),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("missing.o2cm: cannot open")));
+}
+
+TEST(AuditionModelTest, WrongSchemaIsRefused) {
+  const std::string path = TempPath("schema.o2cm");
+  ASSERT_THAT(Example().Save(path), IsOk());
+  ml::FeatureSchema renamed = ml::testing::AuditionSchema();
+  renamed.features[1].name = "ptr1_class";
+  EXPECT_THAT(AuditionModel::Load(path, renamed),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("schema.o2cm: wrong feature schema: schema feature 1 is "
+                                 "'ptr0_class', expected 'ptr1_class'")));
+  ml::FeatureSchema longer = ml::testing::AuditionSchema();
+  longer.features.push_back({"free_site", "", {}});
+  EXPECT_THAT(AuditionModel::Load(path, longer),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("schema has 2 features, expected 3")));
+  ml::FeatureSchema renumbered = ml::testing::AuditionSchema();
+  renumbered.features[1].value_names[2] = "KERNEL_DATA";
+  EXPECT_THAT(AuditionModel::Load(path, renumbered),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("different enum values")));
+}
+
+TEST(AuditionModelTest, AForestFileIsNotAnAuditionModel) {
+  ml::ModelFile forest;
+  forest.schema = ml::testing::AuditionSchema();
+  forest.trees = {ml::testing::AuditionTree(), ml::testing::AuditionTree()};
+  const std::string path = TempPath("forest.o2cm");
+  ASSERT_THAT(ml::WriteModelFile(forest, path), IsOk());
+  EXPECT_THAT(AuditionModel::Load(path),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("forest.o2cm: holds a forest of 2 trees")));
+}
+
+}  // namespace
+}  // namespace o2c

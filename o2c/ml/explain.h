@@ -1,0 +1,38 @@
+// Explanations of a tree in the schema's words: why one sample got its
+// verdict, and which features the tree leans on.
+#ifndef O2C_ML_EXPLAIN_H_
+#define O2C_ML_EXPLAIN_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/types/span.h"
+#include "o2c/ml/criterion.h"
+#include "o2c/ml/decision_tree.h"
+#include "o2c/ml/feature_schema.h"
+
+namespace o2c::ml {
+
+// The rule the sample `x` followed, with the compares on one feature merged
+// into one range and enum values by name:
+//   "slab_size <= 192 and ptr0_class == COMPARTMENT_HEAP -> own"
+// `class_names` may be empty (labels are then printed as numbers).
+std::string DescribePath(const DecisionTree& tree, const FeatureSchema& schema,
+                         const std::vector<std::string>& class_names,
+                         absl::Span<const int64_t> x);
+
+// One line per compare on the path, with the sample's value:
+//   "node 0: slab_size = 128 <= 192, left"
+std::string DescribeSteps(const DecisionTree& tree, const FeatureSchema& schema,
+                          const std::vector<std::string>& class_names,
+                          absl::Span<const int64_t> x);
+
+// Mean decrease of impurity per feature (sklearn's feature_importances_),
+// normalized to sum to 1; all zero for a single leaf or a tree without
+// class_weights.
+std::vector<double> FeatureImportances(const DecisionTree& tree, Criterion criterion);
+
+}  // namespace o2c::ml
+
+#endif  // O2C_ML_EXPLAIN_H_

@@ -1,0 +1,42 @@
+#include "o2c/ml/split.h"
+
+#include <cmath>
+#include <numeric>
+#include <random>
+
+namespace o2c::ml {
+
+std::vector<int32_t> ShuffledRows(int n, uint64_t seed) {
+  std::vector<int32_t> rows(n);
+  std::iota(rows.begin(), rows.end(), 0);
+  std::mt19937_64 rng(seed);
+  for (int i = n - 1; i > 0; --i) {
+    int j = static_cast<int>(rng() % static_cast<uint64_t>(i + 1));
+    std::swap(rows[i], rows[j]);
+  }
+  return rows;
+}
+
+Split TrainTestSplit(int n, double test_fraction, uint64_t seed) {
+  std::vector<int32_t> rows = ShuffledRows(n, seed);
+  int test = static_cast<int>(std::lround(n * test_fraction));
+  Split split;
+  split.test.assign(rows.begin(), rows.begin() + test);
+  split.train.assign(rows.begin() + test, rows.end());
+  return split;
+}
+
+std::vector<Split> KFoldSplits(int n, int k, uint64_t seed) {
+  std::vector<int32_t> rows = ShuffledRows(n, seed);
+  std::vector<Split> folds(k);
+  for (int f = 0; f < k; ++f) {
+    int begin = static_cast<int>(static_cast<int64_t>(n) * f / k);
+    int end = static_cast<int>(static_cast<int64_t>(n) * (f + 1) / k);
+    for (int i = 0; i < n; ++i) {
+      (i >= begin && i < end ? folds[f].test : folds[f].train).push_back(rows[i]);
+    }
+  }
+  return folds;
+}
+
+}  // namespace o2c::ml

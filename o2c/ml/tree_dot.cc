@@ -1,0 +1,115 @@
+#include "o2c/ml/tree_dot.h"
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
+
+namespace o2c::ml {
+namespace {
+
+constexpr const char* kLeafColors[] = {"#b7e4c7", "#f4a6a6", "#a9c8f0", "#f6d98b", "#d3b4f0"};
+
+std::string Escape(const std::string& text) {
+  return absl::StrReplaceAll(text, {{"\\", "\\\\"}, {"\"", "\\\""}});
+}
+
+std::string Weights(const TreeNode& n) {
+  if (n.class_weights.empty()) return "";
+  return absl::StrCat("\\n[", absl::StrJoin(n.class_weights, ", "), "]");
+}
+
+// Writes all of `data` to `fd`; false on error.
+bool WriteAll(int fd, const std::string& data) {
+  size_t done = 0;
+  while (done < data.size()) {
+    ssize_t n = write(fd, data.data() + done, data.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    done += static_cast<size_t>(n);
+  }
+  return true;
+}
+
+}  // namespace
+
+std::string TreeToDot(const DecisionTree& tree, const FeatureSchema& schema,
+                      const std::vector<std::string>& class_names) {
+  std::string out =
+      "digraph audition_tree {\n"
+      "  node [shape=box, style=\"rounded,filled\", fillcolor=\"#ffffff\", fontname=\"Helvetica\"];\n"
+      "  edge [fontname=\"Helvetica\"];\n";
+  for (size_t i = 0; i < tree.nodes.size(); ++i) {
+    const TreeNode& n = tree.nodes[i];
+    if (n.is_leaf()) {
+      const std::string name = n.label < static_cast<int>(class_names.size())
+                                   ? class_names[n.label] : absl::StrCat("class ", n.label);
+      absl::StrAppend(&out, "  n", i, " [label=\"", Escape(name), "\\nleaf ", n.leaf_id,
+                      Weights(n), "\", fillcolor=\"", kLeafColors[n.label % 5], "\"];\n");
+      continue;
+    }
+    absl::StrAppend(&out, "  n", i, " [label=\"", Escape(schema.Name(n.feature)), " <= ",
+                    Escape(schema.FormatValue(n.feature, n.threshold)), Weights(n), "\"];\n");
+    absl::StrAppend(&out, "  n", i, " -> n", n.left, " [label=\"yes\"];\n");
+    absl::StrAppend(&out, "  n", i, " -> n", n.right, " [label=\"no\"];\n");
+  }
+  out += "}\n";
+  return out;
+}
+
+absl::Status RenderDot(const std::string& dot, const std::string& format,
+                       const std::string& out_path, const std::string& dot_binary) {
+  if (access(dot_binary.c_str(), X_OK) != 0) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        out_path, ": cannot render: graphviz's ", dot_binary,
+        " is missing (install graphviz, see tools/setup.sh); write --dot instead"));
+  }
+  int in_pipe[2], err_pipe[2];
+  if (pipe(in_pipe) != 0) return absl::ErrnoToStatus(errno, "pipe");
+  if (pipe(err_pipe) != 0) {
+    close(in_pipe[0]);
+    close(in_pipe[1]);
+    return absl::ErrnoToStatus(errno, "pipe");
+  }
+  const std::string type_flag = "-T" + format;
+  pid_t pid = fork();
+  if (pid < 0) return absl::ErrnoToStatus(errno, "fork");
+  if (pid == 0) {
+    dup2(in_pipe[0], STDIN_FILENO);
+    dup2(err_pipe[1], STDERR_FILENO);
+    close(in_pipe[0]);
+    close(in_pipe[1]);
+    close(err_pipe[0]);
+    close(err_pipe[1]);
+    execl(dot_binary.c_str(), dot_binary.c_str(), type_flag.c_str(), "-o", out_path.c_str(),
+          static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  close(in_pipe[0]);
+  close(err_pipe[1]);
+  const bool written = WriteAll(in_pipe[1], dot);
+  close(in_pipe[1]);
+  std::string errors;
+  char buffer[512];
+  for (ssize_t n; (n = read(err_pipe[0], buffer, sizeof(buffer))) != 0;) {
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) break;
+    errors.append(buffer, static_cast<size_t>(n));
+  }
+  close(err_pipe[0]);
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (!written || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    return absl::InternalError(absl::StrCat(out_path, ": ", dot_binary, " ", type_flag,
+                                            " failed (status ", status, "): ", errors));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace o2c::ml
