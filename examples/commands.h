@@ -9,6 +9,8 @@ int ProbeCommand(int argc, char** argv);  // the kernel's BPF feature table
 int DemoCommand(int argc, char** argv);   // the end-to-end scenario
 int CompartmentCommand(int argc, char** argv);  // a policy's compartment, resolved
 int CompileCommand(int argc, char** argv);  // model -> BPF program, loaded and checked
+int TrainCommand(int argc, char** argv);    // dataset -> audition model file, with metrics
+int ExplainCommand(int argc, char** argv);  // a model in words, dot and PNG
 
 }  // namespace o2c::cli
 

@@ -17,6 +17,8 @@ constexpr Command kCommands[] = {
     {"demo", o2c::cli::DemoCommand, "the end-to-end scenario on this kernel"},
     {"compartment", o2c::cli::CompartmentCommand, "resolve a policy's compartment: ranges, alloc/free sites"},
     {"compile", o2c::cli::CompileCommand, "compile a model to BPF, load it, show verifier stats"},
+    {"train", o2c::cli::TrainCommand, "train the audition model (CART) on a labelled dataset"},
+    {"explain", o2c::cli::ExplainCommand, "explain a model: importances, a sample's path, dot/PNG"},
 };
 
 void Usage(FILE* out) {

@@ -91,12 +91,16 @@ class Grower {
     tree_.nodes.emplace_back();
     FinishNode(0, level.totals.data());
     level = KeepSplittable(std::move(level), 0);
-    for (int depth = 0; level.num_slots > 0; ++depth) {
+    int depth = 0;
+    for (; level.num_slots > 0; ++depth) {
       ChooseFeatures(&level, depth);
       std::vector<Candidate> best = FindSplits(level, &lists);
       level = Split(level, best, depth);
-      if (options_.progress) options_.progress(depth + 1, options_.max_depth);
+      if (options_.progress && depth + 1 < options_.max_depth) {
+        options_.progress(depth + 1, options_.max_depth);
+      }
     }
+    // Growth may stop early (pure nodes): the last call always says "done".
     if (options_.progress) options_.progress(options_.max_depth, options_.max_depth);
     NumberLeaves(&tree_);
     return std::move(tree_);
