@@ -2,10 +2,9 @@
 
 #include <bpf/bpf.h>
 
-#include <algorithm>
-#include <numeric>
 
 #include "absl/strings/str_cat.h"
+#include "o2c/bpf/code_ranges.h"
 #include "o2c/bpf/kmem_sites.h"
 #include "o2c/bpf/kmem_sites.skel.h"
 #include "o2c/bpf/links.h"
@@ -39,29 +38,9 @@ KmemSiteCounter::~KmemSiteCounter() = default;
 
 absl::StatusOr<std::unique_ptr<KmemSiteCounter>> KmemSiteCounter::Start(
     const Options& options, const KernelFeatures& features) {
-  const size_t n = options.ranges.size();
-  if (n == 0 || n > O2C_MAX_SITE_RANGES) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "kmem_sites: ", n, " code ranges; want 1 to ", O2C_MAX_SITE_RANGES));
-  }
-  // The program binary-searches sorted, disjoint ranges.
-  std::vector<uint32_t> order(n);
-  std::iota(order.begin(), order.end(), 0);
-  std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
-    return options.ranges[a].start < options.ranges[b].start;
-  });
-  for (size_t i = 0; i < n; ++i) {
-    const AddressRange& r = options.ranges[order[i]];
-    if (r.end <= r.start) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "kmem_sites: code range ", order[i], " [0x", absl::Hex(r.start), ", 0x",
-          absl::Hex(r.end), ") is empty"));
-    }
-    if (i > 0 && options.ranges[order[i - 1]].end > r.start) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "kmem_sites: code ranges ", order[i - 1], " and ", order[i], " overlap"));
-    }
-  }
+  O2C_ASSIGN_OR_RETURN(std::vector<uint32_t> order,
+                       SortedRangeOrder(options.ranges, "kmem_sites", O2C_MAX_SITE_RANGES));
+  const size_t n = order.size();
   O2C_ASSIGN_OR_RETURN(KmemHookFlavor flavor, ChooseKmemHookFlavor(features));
 
   auto state = std::make_unique<State>();

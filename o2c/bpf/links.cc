@@ -9,7 +9,7 @@ absl::StatusOr<std::vector<LinkPtr>> AttachAll(bpf_object* obj) {
   std::vector<LinkPtr> links;
   bpf_program* prog;
   bpf_object__for_each_program(prog, obj) {
-    if (!bpf_program__autoload(prog)) continue;
+    if (!bpf_program__autoload(prog) || !bpf_program__autoattach(prog)) continue;
     bpf_link* link = bpf_program__attach(prog);
     int err = libbpf_get_error(link);
     if (err != 0) {

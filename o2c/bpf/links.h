@@ -16,7 +16,8 @@ struct LinkDeleter {
 };
 using LinkPtr = std::unique_ptr<bpf_link, LinkDeleter>;
 
-// Attaches each program of `obj` whose autoload is on, at its section's hook.
+// Attaches each program of `obj` whose autoload and autoattach are on, at
+// its section's hook.
 // On any failure the links made so far are destroyed and the status names
 // the program: "prog 'btf_kfree': attach: No such file or directory".
 absl::StatusOr<std::vector<LinkPtr>> AttachAll(bpf_object* obj);

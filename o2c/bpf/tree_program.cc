@@ -9,6 +9,7 @@
 #include <memory>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "o2c/status_macros.h"
 
 namespace o2c::bpf {
@@ -134,6 +135,13 @@ absl::StatusOr<ScopedFd> LoadAudition(const EmittedProgram& program, AuditionFor
       raw.prog_flags = BPF_F_SLEEPABLE;
       break;
     case AuditionForm::kTailCall: {
+      // A raw_tp tracker (kernels whose tp_btf cannot read the object
+      // pointer) needs a raw_tp tree: tail calls keep the program type.
+      if (absl::ConsumePrefix(&hook, "raw_tp/")) {
+        raw.type = BPF_PROG_TYPE_RAW_TRACEPOINT;
+        break;
+      }
+      absl::ConsumePrefix(&hook, "tp_btf/");
       raw.type = BPF_PROG_TYPE_TRACING;
       raw.expected_attach_type = BPF_TRACE_RAW_TP;
       std::string tp(hook);

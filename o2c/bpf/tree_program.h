@@ -54,7 +54,8 @@ absl::StatusOr<EmittedProgram> CompileAudition(absl::Span<const ml::DecisionTree
                                                absl::string_view name = "o2c_audition");
 
 // Loads a compiled program of `form`. kTailCall needs `map_fds` for its two
-// map slots, and the tracing hook (`tp_btf` name, e.g. "kfree") it serves.
+// map slots, and the hook it serves: a tp_btf name ("kfree" or
+// "tp_btf/kfree"), or "raw_tp/kfree" for a BPF_PROG_TYPE_RAW_TRACEPOINT tree.
 absl::StatusOr<ScopedFd> LoadAudition(const EmittedProgram& program, AuditionForm form,
                                       absl::Span<const int> map_fds = {},
                                       absl::string_view hook = "kfree",

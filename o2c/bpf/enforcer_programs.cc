@@ -1,0 +1,237 @@
+#include "o2c/bpf/enforcer_programs.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "o2c/bpf/audition.h"
+#include "o2c/bpf/code_ranges.h"
+#include "o2c/bpf/kmem_sites.h"  // struct o2c_code_range, before the skeleton
+#include "o2c/bpf/enforcer.skel.h"
+#include "o2c/bpf/links.h"
+#include "o2c/bpf/program_loader.h"
+#include "o2c/status_macros.h"
+
+namespace o2c::bpf {
+namespace {
+
+// Copies `ranges`, merged, into a rodata array of O2C_MAX_RANGES.
+template <typename Array>
+absl::Status FillRanges(const char* what, const std::vector<AddressRange>& ranges,
+                        Array& out, volatile __u32* count) {
+  std::vector<AddressRange> merged = MergeRanges(ranges);
+  O2C_RETURN_IF_ERROR(
+      SortedRangeOrder(merged, what, O2C_MAX_RANGES, /*allow_empty=*/true).status());
+  for (size_t i = 0; i < merged.size(); ++i) {
+    out[i].start = merged[i].start;
+    out[i].end = merged[i].end;
+  }
+  *count = static_cast<__u32>(merged.size());
+  return absl::OkStatus();
+}
+
+int OnRingbufRecord(void* ctx, void* data, size_t size) {
+  if (size < sizeof(o2c_event)) return 0;
+  (*static_cast<const std::function<void(const o2c_event&)>*>(ctx))(
+      *static_cast<const o2c_event*>(data));
+  return 0;
+}
+
+}  // namespace
+
+const char* FreeHookName(FreeHook hook) {
+  return hook == FreeHook::kKfree ? "kfree" : "kmem_cache_free";
+}
+
+const char* StatName(o2c_stat stat) {
+  switch (stat) {
+    case O2C_STAT_TRACKED: return "tracked";
+    case O2C_STAT_FREED_OWN: return "freed_own";
+    case O2C_STAT_FREED_BY_KERNEL: return "freed_by_kernel";
+    case O2C_STAT_UNTRACKED_FREES: return "untracked_frees";
+    case O2C_STAT_AUDITION_OWN: return "audition_own";
+    case O2C_STAT_AUDITION_KERNEL: return "audition_kernel";
+    case O2C_STAT_VIOLATIONS: return "violations";
+    case O2C_STAT_KILLS: return "kills";
+    case O2C_STAT_MAP_FULL: return "map_full";
+    case O2C_STAT_EVENTS: return "events";
+    case O2C_STAT_EVENTS_LOST: return "events_lost";
+    case O2C_STAT_SUMMARY_MISSES: return "summary_misses";
+    case O2C_STAT_COUNT: break;
+  }
+  return "?";
+}
+
+struct EnforcerPrograms::State {
+  struct SkelDeleter {
+    void operator()(enforcer_bpf* skel) const { enforcer_bpf__destroy(skel); }
+  };
+  struct RingDeleter {
+    void operator()(ring_buffer* rb) const { ring_buffer__free(rb); }
+  };
+  // Destroyed in reverse order: ring buffer, links, trees, then programs.
+  std::unique_ptr<enforcer_bpf, SkelDeleter> skel;
+  std::vector<ScopedFd> trees;
+  std::vector<LinkPtr> links;
+  std::unique_ptr<ring_buffer, RingDeleter> ring;
+  std::function<void(const o2c_event&)> on_event;  // for the ring's callback
+};
+
+EnforcerPrograms::EnforcerPrograms(std::unique_ptr<State> state, KmemHookFlavor flavor)
+    : state_(std::move(state)), flavor_(flavor) {}
+
+EnforcerPrograms::~EnforcerPrograms() = default;
+
+absl::StatusOr<std::unique_ptr<EnforcerPrograms>> EnforcerPrograms::Load(
+    const EnforcerConfig& config) {
+  if (config.max_tracked == 0) {
+    return absl::InvalidArgumentError("enforcer: max_tracked is 0");
+  }
+  const uint32_t page = static_cast<uint32_t>(sysconf(_SC_PAGESIZE));
+  if (config.ringbuf_bytes < page || (config.ringbuf_bytes & (config.ringbuf_bytes - 1))) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "enforcer: ring buffer of ", config.ringbuf_bytes,
+        " bytes; want a power of 2 of at least ", page));
+  }
+  auto state = std::make_unique<State>();
+  state->skel.reset(enforcer_bpf__open());
+  if (!state->skel) return LibbpfError(-errno, "enforcer: open");
+  enforcer_bpf* skel = state->skel.get();
+  auto* ro = skel->rodata;
+  O2C_RETURN_IF_ERROR(FillRanges("enforcer code", config.code, ro->code_ranges, &ro->nr_code));
+  O2C_RETURN_IF_ERROR(FillRanges("enforcer allocation sites", config.alloc_sites,
+                                 ro->alloc_sites, &ro->nr_alloc_sites));
+  O2C_RETURN_IF_ERROR(FillRanges("enforcer free sites", config.free_sites, ro->free_sites,
+                                 &ro->nr_free_sites));
+  ro->text_start = config.kernel_text.start;
+  ro->text_end = config.kernel_text.end;
+  ro->actions = config.actions | O2C_ACTION_AUDIT;
+  ro->object_events = config.object_events ? 1 : 0;
+  ro->target_tgid = config.tgid;
+  int err = bpf_map__set_max_entries(skel->maps.tracked, config.max_tracked);
+  if (!err) err = bpf_map__set_max_entries(skel->maps.events, config.ringbuf_bytes);
+  if (err) return LibbpfError(err, "enforcer: set map sizes");
+
+  O2C_RETURN_IF_ERROR(SelectKmemHookFlavor(skel->obj, config.flavor));
+  bpf_program* prog;
+  bpf_object__for_each_program(prog, skel->obj) {
+    // Continuations run only by tail call from the trees.
+    if (absl::StartsWith(bpf_program__name(prog), "verdict_")) {
+      bpf_program__set_autoattach(prog, false);
+    }
+  }
+  O2C_RETURN_IF_ERROR(
+      LoadSkeleton("enforcer: load", [&] { return enforcer_bpf__load(skel); }));
+
+  const bool btf = config.flavor == KmemHookFlavor::kTpBtf;
+  struct {
+    bpf_map* array;
+    bpf_program* verdict;
+  } slots[] = {
+      {skel->maps.audition_kfree,
+       btf ? skel->progs.verdict_btf_kfree : skel->progs.verdict_raw_kfree},
+      {skel->maps.audition_cache_free, btf ? skel->progs.verdict_btf_kmem_cache_free
+                                           : skel->progs.verdict_raw_kmem_cache_free},
+  };
+  for (auto& s : slots) {
+    uint32_t key = O2C_AUDITION_SLOT_VERDICT;
+    int fd = bpf_program__fd(s.verdict);
+    if (bpf_map_update_elem(bpf_map__fd(s.array), &key, &fd, BPF_ANY) != 0) {
+      return LibbpfError(-errno, absl::StrCat("map '", bpf_map__name(s.array),
+                                              "': install '", bpf_program__name(s.verdict),
+                                              "'"));
+    }
+  }
+  state->ring.reset(ring_buffer__new(bpf_map__fd(skel->maps.events), OnRingbufRecord,
+                                     &state->on_event, nullptr));
+  if (!state->ring) return LibbpfError(-errno, "map 'events': ring_buffer__new");
+  return std::unique_ptr<EnforcerPrograms>(
+      new EnforcerPrograms(std::move(state), config.flavor));
+}
+
+std::vector<int> EnforcerPrograms::AuditionMapFds(FreeHook hook) const {
+  bpf_map* array = hook == FreeHook::kKfree ? state_->skel->maps.audition_kfree
+                                             : state_->skel->maps.audition_cache_free;
+  return {bpf_map__fd(state_->skel->maps.scratch), bpf_map__fd(array)};
+}
+
+std::string EnforcerPrograms::AuditionHook(FreeHook hook) const {
+  return absl::StrCat(KmemHookFlavorName(flavor_), "/", FreeHookName(hook));
+}
+
+absl::Status EnforcerPrograms::InstallTree(FreeHook hook, ScopedFd tree) {
+  int array = AuditionMapFds(hook)[1];
+  uint32_t key = O2C_AUDITION_SLOT_TREE;
+  int fd = tree.get();
+  if (bpf_map_update_elem(array, &key, &fd, BPF_ANY) != 0) {
+    return LibbpfError(-errno, absl::StrCat("audition prog array for ", FreeHookName(hook),
+                                            ": install tree"));
+  }
+  state_->trees.push_back(std::move(tree));
+  return absl::OkStatus();
+}
+
+absl::Status EnforcerPrograms::Attach() {
+  O2C_ASSIGN_OR_RETURN(state_->links, AttachAll(state_->skel->obj));
+  return absl::OkStatus();
+}
+
+void EnforcerPrograms::Detach() { state_->links.clear(); }
+
+void EnforcerPrograms::SetPhase(o2c_phase phase) {
+  __atomic_store_n(&state_->skel->data->phase, static_cast<__u32>(phase), __ATOMIC_SEQ_CST);
+}
+
+o2c_phase EnforcerPrograms::phase() const {
+  return static_cast<o2c_phase>(__atomic_load_n(&state_->skel->data->phase, __ATOMIC_SEQ_CST));
+}
+
+bool EnforcerPrograms::quarantined() const {
+  return __atomic_load_n(&state_->skel->bss->quarantined, __ATOMIC_SEQ_CST) != 0;
+}
+
+absl::StatusOr<EnforcerStats> EnforcerPrograms::ReadStats() const {
+  int ncpus = libbpf_num_possible_cpus();
+  if (ncpus <= 0) return LibbpfError(ncpus, "enforcer: possible CPUs");
+  std::vector<uint64_t> per_cpu(ncpus);
+  EnforcerStats total{};
+  int fd = bpf_map__fd(state_->skel->maps.stats);
+  for (uint32_t i = 0; i < O2C_STAT_COUNT; ++i) {
+    if (bpf_map_lookup_elem(fd, &i, per_cpu.data()) != 0) {
+      return LibbpfError(-errno, absl::StrCat("map 'stats': lookup ", i));
+    }
+    for (uint64_t v : per_cpu) total[i] += v;
+  }
+  return total;
+}
+
+absl::StatusOr<int> EnforcerPrograms::PollEvents(
+    int timeout_ms, const std::function<void(const o2c_event&)>& on_event) {
+  state_->on_event = on_event;
+  int n = ring_buffer__poll(state_->ring.get(), timeout_ms);
+  state_->on_event = nullptr;
+  if (n < 0 && n != -EINTR) return LibbpfError(n, "map 'events': poll");
+  return n < 0 ? 0 : n;
+}
+
+std::vector<uint32_t> EnforcerPrograms::ProgramIds() const {
+  std::vector<int> fds;
+  bpf_program* prog;
+  bpf_object__for_each_program(prog, state_->skel->obj) {
+    if (bpf_program__fd(prog) >= 0) fds.push_back(bpf_program__fd(prog));
+  }
+  for (const ScopedFd& tree : state_->trees) fds.push_back(tree.get());
+  std::vector<uint32_t> ids;
+  for (int fd : fds) {
+    bpf_prog_info info = {};
+    uint32_t len = sizeof(info);
+    if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0) ids.push_back(info.id);
+  }
+  return ids;
+}
+
+}  // namespace o2c::bpf

@@ -1,0 +1,92 @@
+// EnforcerPrograms: the enforcer's kernel side (enforcer.bpf.c) loaded,
+// configured and attached: the private heap, the free sites, the audition
+// prog arrays, counters and events. o2c::Enforcer composes it with a
+// resolved Compartment, a Policy and an AuditionModel; this layer knows only
+// addresses, limits and program fds.
+#ifndef O2C_BPF_ENFORCER_PROGRAMS_H_
+#define O2C_BPF_ENFORCER_PROGRAMS_H_
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "o2c/bpf/enforcer_abi.h"
+#include "o2c/bpf/kallsyms.h"
+#include "o2c/bpf/kmem_hooks.h"
+#include "o2c/bpf/scoped_fd.h"
+
+namespace o2c::bpf {
+
+struct EnforcerConfig {
+  std::vector<AddressRange> code;         // the compartment's code
+  std::vector<AddressRange> alloc_sites;  // call sites ([ret, ret+1)) or code ranges
+  std::vector<AddressRange> free_sites;   // likewise
+  AddressRange kernel_text;               // [_stext, _etext), for word classes
+  uint32_t actions = O2C_ACTION_AUDIT;    // enum o2c_action bits
+  uint32_t max_tracked = 65536;           // the tracked map's capacity
+  uint32_t ringbuf_bytes = 1 << 20;       // a power of 2, >= 4096
+  bool object_events = true;              // TRACKED / FREED events
+  uint32_t tgid = 0;                      // only this process (0: all)
+  KmemHookFlavor flavor = KmemHookFlavor::kTpBtf;
+};
+
+// The two free hooks; each has its own audition prog array and tree copy.
+enum class FreeHook { kKfree, kKmemCacheFree };
+// The tracepoint name ("kfree", "kmem_cache_free").
+const char* FreeHookName(FreeHook hook);
+
+using EnforcerStats = std::array<uint64_t, O2C_STAT_COUNT>;
+// A short name for a counter ("tracked", "events_lost", ...).
+const char* StatName(o2c_stat stat);
+
+class EnforcerPrograms {
+ public:
+  // Opens, configures and loads the programs (nothing attached yet).
+  static absl::StatusOr<std::unique_ptr<EnforcerPrograms>> Load(const EnforcerConfig& config);
+  ~EnforcerPrograms();
+
+  // The fds a tail-call audition tree for `hook` needs, in the order of
+  // tree_program.h's map slots: {scratch map, prog array}.
+  std::vector<int> AuditionMapFds(FreeHook hook) const;
+  // The hook a tail-call tree for `hook` must be loaded for (LoadAudition's
+  // `hook`): "tp_btf/kfree", "raw_tp/kmem_cache_free", ...
+  std::string AuditionHook(FreeHook hook) const;
+  // Installs `tree` (loaded for `hook`) in its prog array and keeps it.
+  absl::Status InstallTree(FreeHook hook, ScopedFd tree);
+
+  // Attaches the entry points (verdict continuations are entered by tail
+  // call only). All or nothing.
+  absl::Status Attach();
+  // Detaches every program (they stay loaded until destruction).
+  void Detach();
+
+  void SetPhase(o2c_phase phase);
+  o2c_phase phase() const;
+  bool quarantined() const;
+
+  // Counters summed over CPUs.
+  absl::StatusOr<EnforcerStats> ReadStats() const;
+  // Delivers pending events to `on_event`, waiting up to `timeout_ms` for
+  // the first; returns how many were delivered.
+  absl::StatusOr<int> PollEvents(int timeout_ms,
+                                 const std::function<void(const o2c_event&)>& on_event);
+
+  // Kernel ids of every loaded program (entry points, continuations, trees).
+  std::vector<uint32_t> ProgramIds() const;
+  KmemHookFlavor flavor() const { return flavor_; }
+
+ private:
+  struct State;
+  EnforcerPrograms(std::unique_ptr<State> state, KmemHookFlavor flavor);
+
+  std::unique_ptr<State> state_;
+  KmemHookFlavor flavor_;
+};
+
+}  // namespace o2c::bpf
+
+#endif  // O2C_BPF_ENFORCER_PROGRAMS_H_

@@ -1,0 +1,309 @@
+// Kernel tier: the enforcer's programs on fs/pipe.c, with real pipes of this
+// process (tgid-scoped, so other processes' pipes cannot disturb counts).
+#include "o2c/bpf/enforcer_programs.h"
+
+#include <bpf/bpf.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <map>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "o2c/bpf/features.h"
+#include "o2c/bpf/kernel_features.h"
+#include "o2c/bpf/pipe_functions.h"
+#include "o2c/bpf/tree_program.h"
+#include "testing/kernel_test.h"
+#include "testing/status_matchers.h"
+
+namespace o2c::bpf {
+namespace {
+
+using ::o2c::testing::IsOk;
+using ::o2c::testing::StatusIs;
+using ::testing::HasSubstr;
+
+struct Pipe {
+  int fds[2] = {-1, -1};
+  void Close() {
+    close(fds[0]);
+    close(fds[1]);
+  }
+};
+
+std::vector<Pipe> OpenPipes(int n) {
+  std::vector<Pipe> pipes(n);
+  for (Pipe& p : pipes) EXPECT_EQ(pipe2(p.fds, 0), 0);
+  return pipes;
+}
+
+void CloseAll(std::vector<Pipe>& pipes) {
+  for (Pipe& p : pipes) p.Close();
+}
+
+// A one-leaf tree that answers `label` for every object.
+ml::DecisionTree ConstantTree(int32_t label) {
+  ml::DecisionTree tree;
+  tree.num_features = O2C_F_COUNT;
+  tree.nodes.resize(1);
+  tree.nodes[0].label = label;
+  tree.nodes[0].leaf_id = 0;
+  return tree;
+}
+
+class EnforcerProgramsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    O2C_REQUIRE_KERNEL();
+    static const KernelFeatures* features = new KernelFeatures(KernelFeatures::Probe());
+    auto flavor = ChooseKmemHookFlavor(*features);
+    ASSERT_THAT(flavor, IsOk());
+    auto kallsyms = Kallsyms::FromFile();
+    ASSERT_THAT(kallsyms, IsOk());
+    auto ranges = PipeFunctionRanges(*kallsyms);
+    ASSERT_THAT(ranges, IsOk());
+    const Symbol* stext = kallsyms->Find("_stext");
+    const Symbol* etext = kallsyms->Find("_etext");
+    ASSERT_NE(stext, nullptr);
+    ASSERT_NE(etext, nullptr);
+    config_.code = *ranges;
+    config_.alloc_sites = *ranges;  // every call from pipe code
+    config_.free_sites = *ranges;
+    config_.kernel_text = {stext->address, etext->address};
+    config_.tgid = static_cast<uint32_t>(getpid());
+    config_.flavor = *flavor;
+  }
+
+  // Loads with `config_`; with a constant tree of `label` unless label < 0.
+  std::unique_ptr<EnforcerPrograms> LoadAndAttach(int32_t label) {
+    auto programs = EnforcerPrograms::Load(config_);
+    EXPECT_THAT(programs, IsOk());
+    if (!programs.ok()) return nullptr;
+    if (label >= 0) {
+      ml::DecisionTree tree = ConstantTree(label);
+      auto emitted = CompileAudition({&tree, 1}, AuditionForm::kTailCall, {}, "test_tree");
+      EXPECT_THAT(emitted, IsOk());
+      for (FreeHook hook : {FreeHook::kKfree, FreeHook::kKmemCacheFree}) {
+        auto fd = LoadAudition(*emitted, AuditionForm::kTailCall,
+                               (*programs)->AuditionMapFds(hook),
+                               (*programs)->AuditionHook(hook));
+        EXPECT_THAT(fd, IsOk());
+        if (!fd.ok()) return nullptr;
+        EXPECT_THAT((*programs)->InstallTree(hook, std::move(*fd)), IsOk());
+      }
+    }
+    EXPECT_THAT((*programs)->Attach(), IsOk());
+    return std::move(*programs);
+  }
+
+  EnforcerStats Stats(EnforcerPrograms& p) {
+    auto stats = p.ReadStats();
+    EXPECT_THAT(stats, IsOk());
+    return stats.ok() ? *stats : EnforcerStats{};
+  }
+
+  std::map<uint32_t, int> DrainEvents(EnforcerPrograms& p, std::vector<o2c_event>* out = nullptr) {
+    std::map<uint32_t, int> kinds;
+    for (;;) {
+      auto n = p.PollEvents(0, [&](const o2c_event& e) {
+        kinds[e.kind]++;
+        if (out) out->push_back(e);
+      });
+      EXPECT_THAT(n, IsOk());
+      if (!n.ok() || *n == 0) break;
+    }
+    return kinds;
+  }
+
+  EnforcerConfig config_;
+};
+
+TEST_F(EnforcerProgramsTest, TracksNewPipesAndAuditionsOldOnes) {
+  std::vector<Pipe> old_pipes = OpenPipes(20);  // untracked: opened before attach
+  auto programs = LoadAndAttach(O2C_LABEL_OWN);
+  ASSERT_NE(programs, nullptr);
+  std::vector<Pipe> new_pipes = OpenPipes(10);
+  CloseAll(new_pipes);
+  CloseAll(old_pipes);
+  EnforcerStats s = Stats(*programs);
+  // Each pipe is two slab objects, allocated and freed by pipe.c.
+  EXPECT_EQ(s[O2C_STAT_TRACKED], 20u);
+  EXPECT_EQ(s[O2C_STAT_FREED_OWN], 20u);
+  EXPECT_EQ(s[O2C_STAT_FREED_BY_KERNEL], 0u);
+  EXPECT_EQ(s[O2C_STAT_UNTRACKED_FREES], 40u);
+  EXPECT_EQ(s[O2C_STAT_AUDITION_OWN], 40u);
+  EXPECT_EQ(s[O2C_STAT_AUDITION_KERNEL], 0u);
+  EXPECT_EQ(s[O2C_STAT_VIOLATIONS], 0u);
+  EXPECT_EQ(s[O2C_STAT_EVENTS_LOST], 0u);
+  std::vector<o2c_event> events;
+  auto kinds = DrainEvents(*programs, &events);
+  EXPECT_EQ(kinds[O2C_EVENT_TRACKED], 20);
+  EXPECT_EQ(kinds[O2C_EVENT_FREED], 20);
+  EXPECT_EQ(kinds[O2C_EVENT_AUDITION], 40);
+  for (const o2c_event& e : events) {
+    EXPECT_EQ(e.tgid, static_cast<uint32_t>(getpid()));
+    if (e.kind == O2C_EVENT_AUDITION) {
+      EXPECT_EQ(e.label, O2C_LABEL_OWN);
+      EXPECT_EQ(e.leaf_id, 0);
+    }
+  }
+}
+
+TEST_F(EnforcerProgramsTest, AuditionSayingKernelObjectIsAViolation) {
+  std::vector<Pipe> old_pipes = OpenPipes(3);
+  auto programs = LoadAndAttach(O2C_LABEL_KERNEL);
+  ASSERT_NE(programs, nullptr);
+  CloseAll(old_pipes);
+  EnforcerStats s = Stats(*programs);
+  EXPECT_EQ(s[O2C_STAT_AUDITION_KERNEL], 6u);
+  EXPECT_EQ(s[O2C_STAT_VIOLATIONS], 6u);
+  std::vector<o2c_event> events;
+  DrainEvents(*programs, &events);
+  int violations = 0;
+  for (const o2c_event& e : events) {
+    if (e.kind != O2C_EVENT_VIOLATION) continue;
+    ++violations;
+    EXPECT_EQ(e.detail, O2C_VIOLATION_AUDITION);
+    EXPECT_GT(e.stack_bytes, 0) << "a violation carries its kernel stack";
+    EXPECT_EQ(e.actions, uint32_t{O2C_ACTION_AUDIT});
+  }
+  EXPECT_EQ(violations, 6);
+}
+
+TEST_F(EnforcerProgramsTest, FinalPhaseMakesEveryUntrackedFreeAViolation) {
+  std::vector<Pipe> old_pipes = OpenPipes(5);
+  auto programs = LoadAndAttach(-1);
+  ASSERT_NE(programs, nullptr);
+  programs->SetPhase(O2C_PHASE_FINAL);
+  EXPECT_EQ(programs->phase(), O2C_PHASE_FINAL);
+  std::vector<Pipe> new_pipes = OpenPipes(5);
+  CloseAll(new_pipes);  // tracked: no violation
+  CloseAll(old_pipes);  // untracked at a free site: violations
+  EnforcerStats s = Stats(*programs);
+  EXPECT_EQ(s[O2C_STAT_FREED_OWN], 10u);
+  EXPECT_EQ(s[O2C_STAT_VIOLATIONS], 10u);
+  EXPECT_EQ(s[O2C_STAT_AUDITION_OWN] + s[O2C_STAT_AUDITION_KERNEL], 0u);
+}
+
+TEST_F(EnforcerProgramsTest, TransitionWithoutATreeReportsNoModel) {
+  std::vector<Pipe> old_pipes = OpenPipes(1);
+  auto programs = LoadAndAttach(-1);
+  ASSERT_NE(programs, nullptr);
+  CloseAll(old_pipes);
+  std::vector<o2c_event> events;
+  DrainEvents(*programs, &events);
+  ASSERT_FALSE(events.empty());
+  EXPECT_EQ(events[0].kind, uint32_t{O2C_EVENT_VIOLATION});
+  EXPECT_EQ(events[0].detail, uint32_t{O2C_VIOLATION_NO_MODEL});
+}
+
+TEST_F(EnforcerProgramsTest, KillActionKillsTheFreeingChildOnly) {
+  int ready[2], go[2];
+  ASSERT_EQ(pipe(ready), 0);
+  ASSERT_EQ(pipe(go), 0);
+  pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    Pipe victim;
+    if (pipe2(victim.fds, 0) != 0) _exit(2);
+    char c = 'r';
+    if (write(ready[1], &c, 1) != 1 || read(go[0], &c, 1) != 1) _exit(3);
+    victim.Close();  // untracked pipe objects freed at pipe.c's free sites
+    _exit(0);        // never reached: SIGKILL arrives before returning to user space
+  }
+  char c;
+  ASSERT_EQ(read(ready[0], &c, 1), 1);
+  config_.tgid = static_cast<uint32_t>(child);
+  config_.actions = O2C_ACTION_AUDIT | O2C_ACTION_KILL | O2C_ACTION_QUARANTINE;
+  auto programs = LoadAndAttach(-1);
+  ASSERT_NE(programs, nullptr);
+  programs->SetPhase(O2C_PHASE_FINAL);
+  ASSERT_EQ(write(go[1], "g", 1), 1);
+  int wstatus = 0;
+  ASSERT_EQ(waitpid(child, &wstatus, 0), child);
+  EXPECT_TRUE(WIFSIGNALED(wstatus)) << "child exited normally: " << WEXITSTATUS(wstatus);
+  EXPECT_EQ(WTERMSIG(wstatus), SIGKILL);
+  EnforcerStats s = Stats(*programs);
+  EXPECT_GE(s[O2C_STAT_KILLS], 1u);
+  EXPECT_GE(s[O2C_STAT_VIOLATIONS], 1u);
+  EXPECT_TRUE(programs->quarantined());
+  // The parent closes pipes of its own, unharmed (out of the enforcer's scope).
+  std::vector<Pipe> mine = OpenPipes(2);
+  CloseAll(mine);
+}
+
+TEST_F(EnforcerProgramsTest, FullMapIsCountedAndReported) {
+  config_.max_tracked = 4;
+  auto programs = LoadAndAttach(O2C_LABEL_OWN);
+  ASSERT_NE(programs, nullptr);
+  std::vector<Pipe> pipes = OpenPipes(10);
+  EnforcerStats s = Stats(*programs);
+  EXPECT_EQ(s[O2C_STAT_TRACKED], 4u);
+  EXPECT_EQ(s[O2C_STAT_MAP_FULL], 16u);
+  auto kinds = DrainEvents(*programs);
+  EXPECT_EQ(kinds[O2C_EVENT_MAP_FULL], 16);
+  CloseAll(pipes);
+}
+
+TEST_F(EnforcerProgramsTest, RingBufferOverflowIsCounted) {
+  config_.ringbuf_bytes = static_cast<uint32_t>(sysconf(_SC_PAGESIZE));
+  auto programs = LoadAndAttach(O2C_LABEL_OWN);
+  ASSERT_NE(programs, nullptr);
+  std::vector<Pipe> pipes = OpenPipes(100);  // 200 TRACKED events, never polled
+  CloseAll(pipes);
+  EnforcerStats s = Stats(*programs);
+  EXPECT_GT(s[O2C_STAT_EVENTS_LOST], 0u);
+  EXPECT_EQ(s[O2C_STAT_EVENTS] + s[O2C_STAT_EVENTS_LOST], 400u);
+  auto kinds = DrainEvents(*programs);
+  int delivered = 0;
+  for (auto& [kind, n] : kinds) delivered += n;
+  EXPECT_EQ(static_cast<uint64_t>(delivered), s[O2C_STAT_EVENTS]);
+}
+
+TEST_F(EnforcerProgramsTest, DestructionUnloadsEveryProgram) {
+  std::vector<uint32_t> ids;
+  {
+    auto programs = LoadAndAttach(O2C_LABEL_OWN);
+    ASSERT_NE(programs, nullptr);
+    ids = programs->ProgramIds();
+    ASSERT_GE(ids.size(), 6u);  // 4 entry points, 2 continuations, 2 trees
+    for (uint32_t id : ids) {
+      int fd = bpf_prog_get_fd_by_id(id);
+      EXPECT_GE(fd, 0) << "prog id " << id;
+      close(fd);
+    }
+  }
+  // The kernel frees programs asynchronously (prog arrays are cleared from
+  // a work item, programs after an RCU grace period): wait up to 10 s.
+  std::vector<uint32_t> alive = ids;
+  for (int tries = 0; tries < 100 && !alive.empty(); ++tries) {
+    std::vector<uint32_t> still;
+    for (uint32_t id : alive) {
+      int fd = bpf_prog_get_fd_by_id(id);
+      if (fd >= 0) {
+        close(fd);
+        still.push_back(id);
+      }
+    }
+    alive = still;
+    if (!alive.empty()) usleep(100 * 1000);
+  }
+  EXPECT_TRUE(alive.empty()) << alive.size() << " programs still loaded, first id "
+                             << alive.front();
+}
+
+TEST_F(EnforcerProgramsTest, BadLimitsAreRefused) {
+  config_.max_tracked = 0;
+  EXPECT_THAT(EnforcerPrograms::Load(config_),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("max_tracked is 0")));
+  config_.max_tracked = 16;
+  config_.ringbuf_bytes = 5000;
+  EXPECT_THAT(EnforcerPrograms::Load(config_),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("ring buffer of 5000 bytes; want a power of 2")));
+}
+
+}  // namespace
+}  // namespace o2c::bpf
