@@ -1,0 +1,239 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The preparation phase's kernel side: labelled samples for the audition
+ * model, on the four kmem tracepoints (tp_btf, or raw_tp; the loader enables
+ * one flavour, as for the enforcer).
+ *
+ * - allocation at a compartment allocation site: track the object (the
+ *   enforcer's heap tracker);
+ * - free of a tracked object at a compartment free site: a positive sample
+ *   (label OWN), features extracted by the enforcer's extractor;
+ * - free of an untracked object by code outside the compartment: a negative
+ *   sample (label KERNEL), 1 in `negative_rate`;
+ * - anything else is only counted. Samples reach user space through the
+ *   `events` ring buffer; a full buffer is counted, never silent. */
+#include "vmlinux.h"
+
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+
+#include "o2c/bpf/audition.h"
+#include "o2c/bpf/enforcer_abi.h"
+#include "o2c/bpf/kmem_sites.h"
+#include "o2c/bpf/profiler.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+/* Set by the loader before load (sorted, disjoint ranges). */
+const volatile __u32 nr_code = 0;
+const volatile struct o2c_code_range code_ranges[O2C_MAX_RANGES] = {};
+const volatile __u32 nr_alloc_sites = 0;
+const volatile struct o2c_code_range alloc_sites[O2C_MAX_RANGES] = {};
+const volatile __u32 nr_free_sites = 0;
+const volatile struct o2c_code_range free_sites[O2C_MAX_RANGES] = {};
+const volatile __u64 text_start = 0;
+const volatile __u64 text_end = 0;
+const volatile __u32 negative_rate = 64; /* keep 1 in N outside frees; 0: none */
+const volatile __u32 raw_words = 0;      /* also copy O2C_PROFILE_RAW_WORDS words */
+
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(max_entries, 65536); /* the policy's limit, set by the loader */
+  __type(key, __u64);
+  __type(value, struct o2c_object);
+} tracked SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_ARRAY);
+  __uint(max_entries, O2C_SUMMARY_SLOTS);
+  __type(key, __u32);
+  __type(value, __u32);
+} summary SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+  __uint(max_entries, O2C_PSTAT_COUNT);
+  __type(key, __u32);
+  __type(value, __u64);
+} stats SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_RINGBUF);
+  __uint(max_entries, 1 << 22); /* set by the loader */
+} events SEC(".maps");
+
+/* The extractor's output (too big for the stack). */
+struct {
+  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+  __uint(max_entries, 1);
+  __type(key, __u32);
+  __type(value, struct o2c_features);
+} scratch SEC(".maps");
+
+#include "o2c/bpf/lib/features.bpf.h"
+#include "o2c/bpf/lib/heap_tracker.bpf.h"
+#include "o2c/bpf/lib/ranges.bpf.h"
+#include "o2c/bpf/lib/stats.bpf.h"
+
+static __always_inline bool in_ranges(const volatile struct o2c_code_range *r, __u32 n,
+                                      __u64 ip)
+{
+  return o2c_find_range(r, n, O2C_MAX_RANGES, ip) >= 0;
+}
+
+static __always_inline void on_alloc(__u64 call_site, __u64 ptr, __u64 size, __u64 cache)
+{
+  struct o2c_object info;
+
+  if (!ptr || !in_ranges(alloc_sites, nr_alloc_sites, call_site))
+    return;
+  info.size = size;
+  info.site = call_site;
+  info.cache = cache;
+  info.time_ns = bpf_ktime_get_ns();
+  if (o2c_track(ptr, &info)) {
+    o2c_count(O2C_PSTAT_MAP_FULL);
+    return;
+  }
+  o2c_count(O2C_PSTAT_TRACKED);
+}
+
+/* Extracts the features of `ptr` and emits one sample of `label`. */
+static __always_inline void emit_sample(__s32 label, __u32 hook, __u64 call_site, __u64 ptr,
+                                        __s64 size, __u64 alloc_site)
+{
+  struct o2c_extractor_config cfg = {
+      .compartment = code_ranges,
+      .nr_compartment = nr_code,
+      .max_compartment = O2C_MAX_RANGES,
+      .text_start = text_start,
+      .text_end = text_end,
+  };
+  struct o2c_features *f;
+  struct o2c_sample *s;
+  __u32 zero = 0;
+
+  f = bpf_map_lookup_elem(&scratch, &zero);
+  if (!f)
+    return;
+  s = bpf_ringbuf_reserve(&events, sizeof(*s), 0);
+  if (!s) {
+    o2c_count(O2C_PSTAT_SAMPLES_LOST);
+    return;
+  }
+  o2c_extract_features(&cfg, f, ptr, size);
+  s->label = label;
+  s->hook = hook;
+  s->object = ptr;
+  s->site = call_site;
+  s->alloc_site = alloc_site;
+  for (int i = 0; i < O2C_F_COUNT; i++)
+    s->features[i] = f->value[i];
+  s->has_raw = 0;
+  s->pad = 0;
+  if (raw_words) {
+    if (bpf_probe_read_kernel(s->raw, sizeof(s->raw), (const void *)ptr) == 0)
+      s->has_raw = 1;
+    else
+      o2c_count(O2C_PSTAT_RAW_READ_FAILED);
+  }
+  if (!s->has_raw)
+    __builtin_memset(s->raw, 0, sizeof(s->raw));
+  bpf_ringbuf_submit(s, 0);
+  o2c_count(label == O2C_LABEL_OWN ? O2C_PSTAT_POSITIVES : O2C_PSTAT_NEGATIVES);
+}
+
+static __always_inline void on_free(__u32 hook, __u64 call_site, __u64 ptr, __s64 size)
+{
+  struct o2c_object info;
+
+  if (!ptr)
+    return;
+  if (o2c_maybe_tracked(ptr)) {
+    /* Features before untracking would be the same: the extractor never
+     * asks whether a word is tracked (features.h says why). */
+    if (o2c_untrack(ptr, &info)) {
+      if (in_ranges(free_sites, nr_free_sites, call_site))
+        emit_sample(O2C_LABEL_OWN, hook, call_site, ptr, size, info.site);
+      else
+        o2c_count(O2C_PSTAT_TRACKED_FREED_ELSEWHERE);
+      return;
+    }
+    o2c_count(O2C_PSTAT_SUMMARY_MISSES);
+  }
+  if (in_ranges(code_ranges, nr_code, call_site)) {
+    o2c_count(O2C_PSTAT_UNTRACKED_AT_SITE);
+    return;
+  }
+  if (!negative_rate || bpf_get_prandom_u32() % negative_rate) {
+    o2c_count(O2C_PSTAT_NEGATIVES_SKIPPED);
+    return;
+  }
+  emit_sample(O2C_LABEL_KERNEL, hook, call_site, ptr, size, 0);
+}
+
+static __always_inline __u64 object_size(struct kmem_cache *s)
+{
+  return s ? BPF_CORE_READ(s, object_size) : 0;
+}
+
+/* tp_btf entry points. */
+SEC("tp_btf/kmalloc")
+int BPF_PROG(btf_kmalloc, unsigned long call_site, const void *ptr, size_t bytes_req,
+             size_t bytes_alloc)
+{
+  on_alloc(call_site, (__u64)ptr, bytes_alloc, 0);
+  return 0;
+}
+
+SEC("tp_btf/kmem_cache_alloc")
+int BPF_PROG(btf_kmem_cache_alloc, unsigned long call_site, const void *ptr,
+             struct kmem_cache *s)
+{
+  on_alloc(call_site, (__u64)ptr, object_size(s), (__u64)s);
+  return 0;
+}
+
+SEC("tp_btf/kfree")
+int BPF_PROG(btf_kfree, unsigned long call_site, const void *ptr)
+{
+  on_free(0, call_site, (__u64)ptr, -1);
+  return 0;
+}
+
+SEC("tp_btf/kmem_cache_free")
+int BPF_PROG(btf_kmem_cache_free, unsigned long call_site, const void *ptr,
+             struct kmem_cache *s)
+{
+  on_free(1, call_site, (__u64)ptr, object_size(s));
+  return 0;
+}
+
+/* raw_tp entry points: untyped u64 arguments. */
+SEC("raw_tp/kmalloc")
+int BPF_PROG(raw_kmalloc, __u64 call_site, __u64 ptr, __u64 bytes_req, __u64 bytes_alloc)
+{
+  on_alloc(call_site, ptr, bytes_alloc, 0);
+  return 0;
+}
+
+SEC("raw_tp/kmem_cache_alloc")
+int BPF_PROG(raw_kmem_cache_alloc, __u64 call_site, __u64 ptr, __u64 s)
+{
+  on_alloc(call_site, ptr, object_size((struct kmem_cache *)s), s);
+  return 0;
+}
+
+SEC("raw_tp/kfree")
+int BPF_PROG(raw_kfree, __u64 call_site, __u64 ptr)
+{
+  on_free(0, call_site, ptr, -1);
+  return 0;
+}
+
+SEC("raw_tp/kmem_cache_free")
+int BPF_PROG(raw_kmem_cache_free, __u64 call_site, __u64 ptr, __u64 s)
+{
+  on_free(1, call_site, ptr, object_size((struct kmem_cache *)s));
+  return 0;
+}

@@ -1,0 +1,149 @@
+#include "o2c/bpf/profiler_programs.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "absl/strings/str_cat.h"
+#include "o2c/bpf/code_ranges.h"
+#include "o2c/bpf/enforcer_abi.h"
+#include "o2c/bpf/kmem_sites.h"  // struct o2c_code_range, before the skeleton
+#include "o2c/bpf/links.h"
+#include "o2c/bpf/profiler.skel.h"
+#include "o2c/bpf/program_loader.h"
+#include "o2c/status_macros.h"
+
+namespace o2c::bpf {
+namespace {
+
+// Copies `ranges`, merged, into a rodata array of O2C_MAX_RANGES.
+template <typename Array>
+absl::Status FillRanges(const char* what, const std::vector<AddressRange>& ranges,
+                        Array& out, volatile __u32* count) {
+  std::vector<AddressRange> merged = MergeRanges(ranges);
+  O2C_RETURN_IF_ERROR(
+      SortedRangeOrder(merged, what, O2C_MAX_RANGES, /*allow_empty=*/true).status());
+  for (size_t i = 0; i < merged.size(); ++i) {
+    out[i].start = merged[i].start;
+    out[i].end = merged[i].end;
+  }
+  *count = static_cast<__u32>(merged.size());
+  return absl::OkStatus();
+}
+
+int OnRingbufRecord(void* ctx, void* data, size_t size) {
+  if (size < sizeof(o2c_sample)) return 0;
+  (*static_cast<const std::function<void(const o2c_sample&)>*>(ctx))(
+      *static_cast<const o2c_sample*>(data));
+  return 0;
+}
+
+}  // namespace
+
+const char* ProfileStatName(o2c_profile_stat stat) {
+  switch (stat) {
+    case O2C_PSTAT_TRACKED: return "tracked";
+    case O2C_PSTAT_POSITIVES: return "positives";
+    case O2C_PSTAT_NEGATIVES: return "negatives";
+    case O2C_PSTAT_NEGATIVES_SKIPPED: return "negatives_skipped";
+    case O2C_PSTAT_TRACKED_FREED_ELSEWHERE: return "tracked_freed_elsewhere";
+    case O2C_PSTAT_UNTRACKED_AT_SITE: return "untracked_at_site";
+    case O2C_PSTAT_MAP_FULL: return "map_full";
+    case O2C_PSTAT_SAMPLES_LOST: return "samples_lost";
+    case O2C_PSTAT_SUMMARY_MISSES: return "summary_misses";
+    case O2C_PSTAT_RAW_READ_FAILED: return "raw_read_failed";
+    case O2C_PSTAT_COUNT: break;
+  }
+  return "?";
+}
+
+struct ProfilerPrograms::State {
+  struct SkelDeleter {
+    void operator()(profiler_bpf* skel) const { profiler_bpf__destroy(skel); }
+  };
+  struct RingDeleter {
+    void operator()(ring_buffer* rb) const { ring_buffer__free(rb); }
+  };
+  // Destroyed in reverse order: ring buffer, links, then programs.
+  std::unique_ptr<profiler_bpf, SkelDeleter> skel;
+  std::vector<LinkPtr> links;
+  std::unique_ptr<ring_buffer, RingDeleter> ring;
+  std::function<void(const o2c_sample&)> on_sample;  // for the ring's callback
+};
+
+ProfilerPrograms::ProfilerPrograms(std::unique_ptr<State> state) : state_(std::move(state)) {}
+
+ProfilerPrograms::~ProfilerPrograms() = default;
+
+absl::StatusOr<std::unique_ptr<ProfilerPrograms>> ProfilerPrograms::Load(
+    const ProfilerConfig& config) {
+  if (config.max_tracked == 0) {
+    return absl::InvalidArgumentError("profiler: max_tracked is 0");
+  }
+  const uint32_t page = static_cast<uint32_t>(sysconf(_SC_PAGESIZE));
+  if (config.ringbuf_bytes < page || (config.ringbuf_bytes & (config.ringbuf_bytes - 1))) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "profiler: ring buffer of ", config.ringbuf_bytes,
+        " bytes; want a power of 2 of at least ", page));
+  }
+  auto state = std::make_unique<State>();
+  state->skel.reset(profiler_bpf__open());
+  if (!state->skel) return LibbpfError(-errno, "profiler: open");
+  profiler_bpf* skel = state->skel.get();
+  auto* ro = skel->rodata;
+  O2C_RETURN_IF_ERROR(FillRanges("profiler code", config.code, ro->code_ranges, &ro->nr_code));
+  O2C_RETURN_IF_ERROR(FillRanges("profiler allocation sites", config.alloc_sites,
+                                 ro->alloc_sites, &ro->nr_alloc_sites));
+  O2C_RETURN_IF_ERROR(FillRanges("profiler free sites", config.free_sites, ro->free_sites,
+                                 &ro->nr_free_sites));
+  ro->text_start = config.kernel_text.start;
+  ro->text_end = config.kernel_text.end;
+  ro->negative_rate = config.negative_rate;
+  ro->raw_words = config.raw_words ? 1 : 0;
+  int err = bpf_map__set_max_entries(skel->maps.tracked, config.max_tracked);
+  if (!err) err = bpf_map__set_max_entries(skel->maps.events, config.ringbuf_bytes);
+  if (err) return LibbpfError(err, "profiler: set map sizes");
+
+  O2C_RETURN_IF_ERROR(SelectKmemHookFlavor(skel->obj, config.flavor));
+  O2C_RETURN_IF_ERROR(
+      LoadSkeleton("profiler: load", [&] { return profiler_bpf__load(skel); }));
+  state->ring.reset(ring_buffer__new(bpf_map__fd(skel->maps.events), OnRingbufRecord,
+                                     &state->on_sample, nullptr));
+  if (!state->ring) return LibbpfError(-errno, "map 'events': ring_buffer__new");
+  return std::unique_ptr<ProfilerPrograms>(new ProfilerPrograms(std::move(state)));
+}
+
+absl::Status ProfilerPrograms::Attach() {
+  O2C_ASSIGN_OR_RETURN(state_->links, AttachAll(state_->skel->obj));
+  return absl::OkStatus();
+}
+
+void ProfilerPrograms::Detach() { state_->links.clear(); }
+
+absl::StatusOr<ProfilerStats> ProfilerPrograms::ReadStats() const {
+  int ncpus = libbpf_num_possible_cpus();
+  if (ncpus <= 0) return LibbpfError(ncpus, "profiler: possible CPUs");
+  std::vector<uint64_t> per_cpu(ncpus);
+  ProfilerStats total{};
+  int fd = bpf_map__fd(state_->skel->maps.stats);
+  for (uint32_t i = 0; i < O2C_PSTAT_COUNT; ++i) {
+    if (bpf_map_lookup_elem(fd, &i, per_cpu.data()) != 0) {
+      return LibbpfError(-errno, absl::StrCat("map 'stats': lookup ", i));
+    }
+    for (uint64_t v : per_cpu) total[i] += v;
+  }
+  return total;
+}
+
+absl::StatusOr<int> ProfilerPrograms::PollSamples(
+    int timeout_ms, const std::function<void(const o2c_sample&)>& on_sample) {
+  state_->on_sample = on_sample;
+  int n = ring_buffer__poll(state_->ring.get(), timeout_ms);
+  state_->on_sample = nullptr;
+  if (n < 0 && n != -EINTR) return LibbpfError(n, "map 'events': poll");
+  return n < 0 ? 0 : n;
+}
+
+}  // namespace o2c::bpf
