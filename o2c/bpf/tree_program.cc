@@ -44,9 +44,14 @@ void EmitDecision(absl::Span<const ml::DecisionTree> model, const TreeFrame& fra
 
 bool KernelHasLongJumps() {
   static const bool has = [] {
+    // gotol +1 over a read of uninitialized r5, which is reachable in the
+    // control-flow graph (from the never-taken branch) but must not be
+    // reached: a kernel that ignores the 32-bit offset (using `off`, 0)
+    // falls into the read and refuses.
     RawProgram probe{.name = "o2c_gotol",
                      .type = BPF_PROG_TYPE_SOCKET_FILTER,
-                     .insns = {Mov64Imm(R0, 0), JaLong(0), Exit()}};
+                     .insns = {Mov64Imm(R0, 0), JmpImm(BPF_JNE, R0, 0, 1), JaLong(1),
+                               Mov64Reg(R0, R5), Exit()}};
     return LoadRawProgram(probe).ok();
   }();
   return has;

@@ -137,11 +137,10 @@ TEST(TreeProgramTest, ForestOfTenVotesAsTheHost) {
 TEST(TreeProgramTest, TooLargeIsRefusedBeforeLoading) {
   std::mt19937_64 rng(3);
   ml::DecisionTree t = RandomTree({.nodes = 700001, .max_depth = 400}, rng);
-  auto start = std::chrono::steady_clock::now();
+  // CompileAudition never loads: the refusal comes from counting instructions.
   EXPECT_THAT(CompileAudition({&t, 1}, AuditionForm::kSyscall, {.long_jumps = true}, "big"),
               StatusIs(absl::StatusCode::kResourceExhausted,
                        HasSubstr("instructions; the kernel loads at most 1000000")));
-  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
 }
 
 TEST(TreeProgramTest, KernelHasLongJumpsIsProbed) {

@@ -1,0 +1,319 @@
+#include "o2c/enforcer.h"
+
+#include <chrono>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "google/protobuf/util/json_util.h"
+#include "o2c/bpf/enforcer_programs.h"
+#include "o2c/bpf/feature_schema.h"
+#include "o2c/bpf/kmem_hooks.h"
+#include "o2c/bpf/tree_program.h"
+#include "o2c/status_macros.h"
+
+namespace o2c {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::string Hex(uint64_t v) { return absl::StrCat("0x", absl::Hex(v)); }
+
+// The model must read exactly the features the BPF extractor computes.
+absl::Status CheckModel(const AuditionModel& model) {
+  const ml::FeatureSchema& want = bpf::ExtractorFeatureSchema();
+  const ml::FeatureSchema& have = model.schema();
+  if (have.size() != want.size()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "model: ", have.size(), " features, but the enforcer's extractor computes ",
+        want.size(), " (", want.Name(0), ", ...): train it on data from o2c prepare"));
+  }
+  for (int i = 0; i < want.size(); ++i) {
+    if (have.features[i].name != want.features[i].name) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "model: feature ", i, " is '", have.features[i].name,
+          "', the enforcer's extractor computes '", want.features[i].name,
+          "' there: the model was trained for another feature schema"));
+    }
+  }
+  const auto& names = model.class_names();
+  if (names.size() > O2C_LABEL_OWN && names[O2C_LABEL_OWN] != "own") {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "model: class ", O2C_LABEL_OWN, " is '", names[O2C_LABEL_OWN],
+        "', the enforcer reads it as 'own' (the compartment's object)"));
+  }
+  return absl::OkStatus();
+}
+
+bpf::AddressRange SiteRange(uint64_t return_address) {
+  return {return_address, return_address + 1};
+}
+
+}  // namespace
+
+struct Enforcer::State {
+  std::unique_ptr<bpf::EnforcerPrograms> programs;
+  bpf::Kallsyms kallsyms;
+  Options options;
+  policy::FinalPhase final_phase = policy::NO_UNTRACKED_LEFT;
+  uint32_t time_limit_seconds = 0;
+  std::vector<std::string> class_names;
+  Clock::time_point attached_at;
+  uint64_t events_lost_reported = 0;
+  bool detached = false;
+
+  void Deliver(const Event& e) {
+    if (options.on_event) options.on_event(e);
+  }
+  Event Convert(const o2c_event& raw) const;
+  void SetPhase(Event::Phase phase, const std::string& reason);
+};
+
+Event Enforcer::State::Convert(const o2c_event& raw) const {
+  Event e;
+  e.set_time_ns(raw.time_ns);
+  e.set_pid(raw.pid);
+  e.set_tgid(raw.tgid);
+  e.set_comm(std::string(raw.comm, strnlen(raw.comm, sizeof(raw.comm))));
+  e.set_cpu(raw.cpu);
+  e.set_object(Hex(raw.object));
+  e.set_site(kallsyms.Format(raw.site));
+  e.set_size(raw.size);
+  switch (raw.kind) {
+    case O2C_EVENT_TRACKED: e.set_kind(Event::TRACKED); break;
+    case O2C_EVENT_FREED:
+      e.set_kind(Event::FREED);
+      e.set_by_kernel(raw.detail != 0);
+      break;
+    case O2C_EVENT_AUDITION:
+      e.set_kind(Event::AUDITION);
+      e.set_leaf_id(raw.leaf_id);
+      e.set_verdict(raw.label >= 0 && raw.label < static_cast<int>(class_names.size())
+                        ? class_names[raw.label]
+                        : absl::StrCat(raw.label));
+      break;
+    case O2C_EVENT_VIOLATION:
+      e.set_kind(Event::VIOLATION);
+      e.set_violation(static_cast<Event::Violation>(raw.detail));
+      e.set_leaf_id(raw.leaf_id);
+      if (raw.label >= 0) {
+        e.set_verdict(raw.label < static_cast<int>(class_names.size())
+                          ? class_names[raw.label]
+                          : absl::StrCat(raw.label));
+      }
+      if (raw.actions & O2C_ACTION_AUDIT) e.add_actions("audit");
+      if (raw.actions & O2C_ACTION_KILL) e.add_actions("kill");
+      if (raw.actions & O2C_ACTION_QUARANTINE) e.add_actions("quarantine");
+      for (int64_t i = 0; i < raw.stack_bytes / 8 && i < O2C_STACK_DEPTH; ++i) {
+        e.add_stack(kallsyms.Format(raw.stack[i]));
+      }
+      break;
+    case O2C_EVENT_MAP_FULL: e.set_kind(Event::MAP_FULL); break;
+    default: e.set_kind(Event::KIND_UNSPECIFIED); break;
+  }
+  return e;
+}
+
+void Enforcer::State::SetPhase(Event::Phase phase, const std::string& reason) {
+  programs->SetPhase(phase == Event::FINAL ? O2C_PHASE_FINAL : O2C_PHASE_TRANSITION);
+  Event e;
+  e.set_kind(Event::PHASE);
+  e.set_phase(phase);
+  e.set_reason(reason);
+  Deliver(e);
+}
+
+Enforcer::Enforcer(std::unique_ptr<State> state) : state_(std::move(state)) {}
+
+Enforcer::~Enforcer() { Detach(); }
+
+absl::StatusOr<std::unique_ptr<Enforcer>> Enforcer::Attach(const Compartment& compartment,
+                                                           const Policy& policy,
+                                                           const AuditionModel* model,
+                                                           const bpf::Kallsyms& kallsyms,
+                                                           Options options) {
+  std::unique_ptr<bpf::KernelFeatures> probed;
+  if (options.features == nullptr) {
+    probed = std::make_unique<bpf::KernelFeatures>(bpf::KernelFeatures::Probe());
+    options.features = probed.get();
+  }
+  const bpf::KernelFeatures& features = *options.features;
+  if (model != nullptr) O2C_RETURN_IF_ERROR(CheckModel(*model));
+  O2C_ASSIGN_OR_RETURN(bpf::KmemHookFlavor flavor, bpf::ChooseKmemHookFlavor(features));
+  const bpf::Symbol* stext = kallsyms.Find("_stext");
+  const bpf::Symbol* etext = kallsyms.Find("_etext");
+  if (stext == nullptr || etext == nullptr) {
+    return absl::NotFoundError("kallsyms: no _stext/_etext: cannot bound kernel text");
+  }
+
+  bpf::EnforcerConfig config;
+  config.flavor = flavor;
+  config.kernel_text = {stext->address, etext->address};
+  config.tgid = options.scope_tgid;
+  config.object_events = options.object_events;
+  for (const NamedRange& r : compartment.code()) config.code.push_back(r.range);
+  // Exact call sites where the code could be read. A tail-jumping free is
+  // reported at the caller of its function, which is compartment code too:
+  // such frees (and unreadable code) fall back to "any call_site inside
+  // compartment code".
+  bool free_fallback = !compartment.sites_exact();
+  for (const CallSite& s : compartment.alloc_sites()) {
+    config.alloc_sites.push_back(SiteRange(s.return_address));
+  }
+  for (const CallSite& s : compartment.free_sites()) {
+    config.free_sites.push_back(SiteRange(s.return_address));
+    free_fallback |= s.tail;
+  }
+  if (!compartment.sites_exact()) config.alloc_sites = config.code;
+  if (free_fallback) {
+    config.free_sites.insert(config.free_sites.end(), config.code.begin(), config.code.end());
+  }
+  config.actions = O2C_ACTION_AUDIT;
+  for (policy::Action a : policy.actions()) {
+    if (a == policy::KILL) config.actions |= O2C_ACTION_KILL;
+    if (a == policy::QUARANTINE) config.actions |= O2C_ACTION_QUARANTINE;
+  }
+  const auto& limits = policy.spec().limits();
+  config.max_tracked = limits.max_tracked_objects();
+  config.ringbuf_bytes = limits.ring_buffer_bytes();
+
+  auto state = std::make_unique<State>();
+  state->kallsyms = kallsyms;
+  state->options = std::move(options);
+  state->final_phase = policy.spec().transition().final_phase();
+  state->time_limit_seconds = policy.spec().transition().time_limit_seconds();
+  O2C_ASSIGN_OR_RETURN(state->programs, bpf::EnforcerPrograms::Load(config));
+
+  std::vector<std::string> mechanisms;
+  const char* flavor_name = bpf::KmemHookFlavorName(flavor);
+  mechanisms.push_back(absl::StrCat("private heap: ", flavor_name,
+                                    " on kmalloc and kmem_cache_alloc (", config.alloc_sites.size(),
+                                    compartment.sites_exact() ? " call sites)" : " code ranges)"));
+  mechanisms.push_back(absl::StrCat("free sites: ", flavor_name, " on kfree and kmem_cache_free (",
+                                    free_fallback ? "any call inside compartment code"
+                                                  : "exact call sites",
+                                    "); a free is seen before it happens but cannot be skipped"));
+  if (model != nullptr) {
+    state->class_names = model->class_names();
+    O2C_ASSIGN_OR_RETURN(bpf::EmittedProgram tree,
+                         bpf::CompileAudition({&model->tree(), 1}, bpf::AuditionForm::kTailCall,
+                                              {.long_jumps = bpf::KernelHasLongJumps()},
+                                              "o2c_audition"));
+    for (bpf::FreeHook hook : {bpf::FreeHook::kKfree, bpf::FreeHook::kKmemCacheFree}) {
+      O2C_ASSIGN_OR_RETURN(bpf::ScopedFd fd,
+                           bpf::LoadAudition(tree, bpf::AuditionForm::kTailCall,
+                                             state->programs->AuditionMapFds(hook),
+                                             state->programs->AuditionHook(hook)));
+      O2C_RETURN_IF_ERROR(state->programs->InstallTree(hook, std::move(fd)));
+    }
+    mechanisms.push_back(absl::StrCat("audition: the model's tree compiled to ",
+                                      tree.insns.size(), " BPF instructions, one copy per free "
+                                      "hook, entered by tail call"));
+  } else {
+    mechanisms.push_back("audition: no model: the final phase starts at once");
+  }
+  mechanisms.push_back(
+      (config.actions & O2C_ACTION_KILL)
+          ? "kill: bpf_send_signal(SIGKILL) to the violating task, before it returns to user space"
+          : "kill: off in this policy (violations are audited)");
+  bool can_deny = features.Has(bpf::Feature::kLsm) || features.Has(bpf::Feature::kFmodRet);
+  if (config.actions & O2C_ACTION_QUARANTINE) {
+    mechanisms.push_back(
+        can_deny ? "quarantine: the flag is set on violation; this kernel has BPF LSM/fmod_ret, "
+                   "but O2C has no entry hook for this compartment yet: quarantine only audits"
+                 : "quarantine: this kernel has no BPF LSM and no fmod_ret: nothing can be denied, "
+                   "quarantine only audits");
+  }
+  if (!features.Has(bpf::Feature::kFentry) && !features.Has(bpf::Feature::kKprobe)) {
+    mechanisms.push_back(
+        "not enforced here: compartment entry and access checks (no fentry, no kprobes)");
+  }
+
+  O2C_RETURN_IF_ERROR(state->programs->Attach());
+  state->attached_at = Clock::now();
+  auto enforcer = std::unique_ptr<Enforcer>(new Enforcer(std::move(state)));
+  enforcer->mechanisms_ = std::move(mechanisms);
+  if (model == nullptr) {
+    enforcer->state_->SetPhase(Event::FINAL, "no audition model");
+  } else {
+    enforcer->state_->SetPhase(Event::TRANSITION, "attached");
+  }
+  return enforcer;
+}
+
+absl::StatusOr<int> Enforcer::Poll(int timeout_ms) {
+  if (state_->detached) return absl::FailedPreconditionError("enforcer: detached");
+  O2C_ASSIGN_OR_RETURN(int n, state_->programs->PollEvents(timeout_ms, [&](const o2c_event& raw) {
+    state_->Deliver(state_->Convert(raw));
+  }));
+  O2C_ASSIGN_OR_RETURN(EnforcerStats stats, Stats());
+  if (stats.events_lost > state_->events_lost_reported) {
+    Event e;
+    e.set_kind(Event::EVENTS_LOST);
+    e.set_lost(stats.events_lost - state_->events_lost_reported);
+    state_->events_lost_reported = stats.events_lost;
+    state_->Deliver(e);
+  }
+  if (phase() == Event::TRANSITION) {
+    double elapsed =
+        std::chrono::duration<double>(Clock::now() - state_->attached_at).count();
+    uint64_t auditioned = stats.audition_own + stats.audition_kernel;
+    if (state_->final_phase == policy::TIME_LIMIT && state_->time_limit_seconds > 0 &&
+        elapsed >= state_->time_limit_seconds) {
+      EnterFinalPhase(absl::StrCat("time limit of ", state_->time_limit_seconds, " s"));
+    } else if (state_->final_phase == policy::NO_UNTRACKED_LEFT &&
+               state_->options.untracked_estimate > 0 &&
+               auditioned >= state_->options.untracked_estimate) {
+      EnterFinalPhase(absl::StrCat("no untracked object left (", auditioned, " of an estimated ",
+                                   state_->options.untracked_estimate, " auditioned)"));
+    }
+  }
+  return n;
+}
+
+void Enforcer::EnterFinalPhase(const std::string& reason) {
+  if (state_->detached || phase() == Event::FINAL) return;
+  state_->SetPhase(Event::FINAL, reason);
+}
+
+Event::Phase Enforcer::phase() const {
+  if (!state_->programs) return Event::PHASE_UNSPECIFIED;
+  return state_->programs->phase() == O2C_PHASE_FINAL ? Event::FINAL : Event::TRANSITION;
+}
+
+absl::StatusOr<EnforcerStats> Enforcer::Stats() const {
+  if (!state_->programs) return absl::FailedPreconditionError("enforcer: detached");
+  O2C_ASSIGN_OR_RETURN(bpf::EnforcerStats raw, state_->programs->ReadStats());
+  EnforcerStats s;
+  s.tracked = raw[O2C_STAT_TRACKED];
+  s.freed_own = raw[O2C_STAT_FREED_OWN];
+  s.freed_by_kernel = raw[O2C_STAT_FREED_BY_KERNEL];
+  s.untracked_frees = raw[O2C_STAT_UNTRACKED_FREES];
+  s.audition_own = raw[O2C_STAT_AUDITION_OWN];
+  s.audition_kernel = raw[O2C_STAT_AUDITION_KERNEL];
+  s.violations = raw[O2C_STAT_VIOLATIONS];
+  s.kills = raw[O2C_STAT_KILLS];
+  s.map_full = raw[O2C_STAT_MAP_FULL];
+  s.events = raw[O2C_STAT_EVENTS];
+  s.events_lost = raw[O2C_STAT_EVENTS_LOST];
+  return s;
+}
+
+std::vector<uint32_t> Enforcer::ProgramIds() const {
+  return state_->programs ? state_->programs->ProgramIds() : std::vector<uint32_t>{};
+}
+
+void Enforcer::Detach() {
+  if (!state_ || state_->detached) return;
+  state_->detached = true;
+  state_->programs.reset();
+}
+
+std::string Enforcer::ToJsonLine(const Event& event) {
+  std::string json;
+  google::protobuf::util::JsonPrintOptions options;
+  options.preserve_proto_field_names = true;
+  if (!google::protobuf::util::MessageToJsonString(event, &json, options).ok()) return "{}";
+  return json;
+}
+
+}  // namespace o2c

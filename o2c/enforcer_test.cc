@@ -1,0 +1,333 @@
+// Kernel tier: o2c::Enforcer on the pipe compartment (testdata/policies/
+// pipe.policy), scoped to a process of the test's so that counts are exact.
+#include "o2c/enforcer.h"
+
+#include <bpf/bpf.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <random>
+#include <set>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "o2c/bpf/feature_schema.h"
+#include "o2c/bpf/features.h"
+#include "o2c/bpf/tree_codegen_random.h"
+#include "o2c/fixture_model.h"
+#include "testing/kernel_test.h"
+#include "testing/status_matchers.h"
+
+namespace o2c {
+namespace {
+
+using ::o2c::testing::IsOk;
+using ::o2c::testing::StatusIs;
+using ::testing::HasSubstr;
+
+struct Pipe {
+  int fds[2] = {-1, -1};
+  void Close() {
+    close(fds[0]);
+    close(fds[1]);
+  }
+};
+
+std::vector<Pipe> OpenPipes(int n) {
+  std::vector<Pipe> pipes(n);
+  for (Pipe& p : pipes) EXPECT_EQ(pipe2(p.fds, 0), 0);
+  return pipes;
+}
+
+void CloseAll(std::vector<Pipe>& pipes) {
+  for (Pipe& p : pipes) p.Close();
+}
+
+// Names of every BPF program in the kernel, by id.
+std::set<std::pair<uint32_t, std::string>> KernelPrograms() {
+  std::set<std::pair<uint32_t, std::string>> progs;
+  uint32_t id = 0;
+  while (bpf_prog_get_next_id(id, &id) == 0) {
+    int fd = bpf_prog_get_fd_by_id(id);
+    if (fd < 0) continue;
+    bpf_prog_info info = {};
+    uint32_t len = sizeof(info);
+    if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0) progs.insert({id, info.name});
+    close(fd);
+  }
+  return progs;
+}
+
+class EnforcerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    O2C_REQUIRE_KERNEL();
+    static const bpf::KernelFeatures* features =
+        new bpf::KernelFeatures(bpf::KernelFeatures::Probe());
+    features_ = features;
+    auto kallsyms = bpf::Kallsyms::FromFile();
+    ASSERT_THAT(kallsyms, IsOk());
+    kallsyms_ = std::make_unique<bpf::Kallsyms>(std::move(*kallsyms));
+    auto model = FixtureAuditionModel();
+    ASSERT_THAT(model, IsOk());
+    model_ = std::make_unique<AuditionModel>(std::move(*model));
+  }
+
+  // A policy file and its compartment resolved on this kernel.
+  absl::StatusOr<std::pair<Policy, Compartment>> Load(const std::string& path) {
+    auto policy = Policy::FromFile(path);
+    if (!policy.ok()) return policy.status();
+    auto compartment = Compartment::Resolve(*policy, *kallsyms_);
+    if (!compartment.ok()) return compartment.status();
+    return std::make_pair(std::move(*policy), std::move(*compartment));
+  }
+
+  Enforcer::Options Scoped(pid_t tgid) {
+    Enforcer::Options o;
+    o.scope_tgid = static_cast<uint32_t>(tgid);
+    o.features = features_;
+    o.on_event = [this](const Event& e) { events_.push_back(e); };
+    return o;
+  }
+
+  int Count(Event::Kind kind) const {
+    int n = 0;
+    for (const Event& e : events_) n += e.kind() == kind;
+    return n;
+  }
+
+  void Drain(Enforcer& enforcer) {
+    for (;;) {
+      auto n = enforcer.Poll(0);
+      ASSERT_THAT(n, IsOk());
+      if (*n == 0) break;
+    }
+  }
+
+  const bpf::KernelFeatures* features_ = nullptr;
+  std::unique_ptr<bpf::Kallsyms> kallsyms_;
+  std::unique_ptr<AuditionModel> model_;
+  std::vector<Event> events_;
+};
+
+TEST_F(EnforcerTest, OldPipesAreAuditionedNewOnesTracked) {
+  auto loaded = Load("testdata/policies/pipe.policy");
+  ASSERT_THAT(loaded, IsOk());
+  auto& [policy, compartment] = *loaded;
+  std::vector<Pipe> old_pipes = OpenPipes(25);
+  auto enforcer =
+      Enforcer::Attach(compartment, policy, model_.get(), *kallsyms_, Scoped(getpid()));
+  ASSERT_THAT(enforcer, IsOk());
+  for (const std::string& m : (*enforcer)->Mechanisms()) std::cout << "  " << m << "\n";
+  std::vector<Pipe> new_pipes = OpenPipes(15);
+  CloseAll(new_pipes);
+  CloseAll(old_pipes);
+  Drain(**enforcer);
+  auto stats = (*enforcer)->Stats();
+  ASSERT_THAT(stats, IsOk());
+  EXPECT_EQ(stats->tracked, 30u);
+  EXPECT_EQ(stats->freed_own, 30u);
+  EXPECT_EQ(stats->live_tracked(), 0u);
+  EXPECT_EQ(stats->untracked_frees, 50u);
+  EXPECT_EQ(stats->audition_own, 50u) << "the fixture model calls pipe objects own";
+  EXPECT_EQ(stats->violations, 0u);
+  EXPECT_EQ(Count(Event::AUDITION), 50);
+  EXPECT_EQ(Count(Event::TRACKED), 30);
+  EXPECT_EQ(Count(Event::PHASE), 1);
+  for (const Event& e : events_) {
+    if (e.kind() != Event::AUDITION) continue;
+    EXPECT_EQ(e.verdict(), "own");
+    EXPECT_EQ(e.leaf_id(), 1);
+    EXPECT_THAT(e.site(), ::testing::AnyOf(HasSubstr("pipe"), HasSubstr("free")));
+    EXPECT_THAT(Enforcer::ToJsonLine(e), HasSubstr("\"kind\":\"AUDITION\""));
+  }
+}
+
+TEST_F(EnforcerTest, BenignWorkloadWithAttachOnTheFlyHasNoViolations) {
+  auto loaded = Load("testdata/policies/pipe.policy");
+  ASSERT_THAT(loaded, IsOk());
+  auto& [policy, compartment] = *loaded;
+  // A child churns pipes (keeping a window of 64 open) before, during and
+  // after the attach: 100,000 pipe operations in all.
+  int go[2];
+  ASSERT_EQ(pipe(go), 0);
+  pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    std::vector<Pipe> window(64);
+    for (Pipe& p : window) pipe2(p.fds, 0);
+    char c;
+    for (int i = 0; i < 100000; ++i) {
+      if (i == 20000 && read(go[0], &c, 1) != 1) _exit(3);  // wait for the attach
+      Pipe& p = window[i % window.size()];
+      p.Close();
+      if (pipe2(p.fds, 0) != 0) _exit(2);
+      char byte = 'x';
+      if (write(p.fds[1], &byte, 1) != 1 || read(p.fds[0], &byte, 1) != 1) _exit(4);
+    }
+    for (Pipe& p : window) p.Close();
+    _exit(0);
+  }
+  Enforcer::Options options = Scoped(child);
+  options.object_events = false;
+  auto enforcer = Enforcer::Attach(compartment, policy, model_.get(), *kallsyms_, options);
+  ASSERT_EQ(write(go[1], "g", 1), 1);
+  ASSERT_THAT(enforcer, IsOk());
+  int wstatus = 0;
+  while (waitpid(child, &wstatus, WNOHANG) == 0) (*enforcer)->Poll(50).IgnoreError();
+  ASSERT_TRUE(WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0) << wstatus;
+  Drain(**enforcer);
+  auto stats = (*enforcer)->Stats();
+  ASSERT_THAT(stats, IsOk());
+  std::cout << "  tracked " << stats->tracked << ", freed " << stats->freed_own << "+"
+            << stats->freed_by_kernel << ", untracked frees " << stats->untracked_frees
+            << ", auditioned " << stats->audition_own
+            << " own / " << stats->audition_kernel << " kernel, violations "
+            << stats->violations << "\n";
+  EXPECT_EQ(stats->violations, 0u);
+  EXPECT_EQ(stats->audition_kernel, 0u);
+  EXPECT_GT(stats->tracked, 100000u);
+  EXPECT_EQ(stats->live_tracked(), 0u) << "every tracked pipe object was freed";
+  // Every untracked free at a free site was auditioned. At most the window
+  // open at the attach (64 pipes, 2 objects each) is untracked; runs here
+  // see 98-128 of them (not yet explained: see the closing note).
+  EXPECT_EQ(stats->audition_own + stats->audition_kernel, stats->untracked_frees);
+  EXPECT_GT(stats->audition_own, 0u);
+  EXPECT_LE(stats->audition_own, 128u);
+  EXPECT_EQ(stats->map_full + stats->events_lost, 0u);
+}
+
+TEST_F(EnforcerTest, ForeignFreesInTheFinalPhaseKillTheTask) {
+  // pipe.policy without the allocation functions: every pipe object its
+  // free functions free is foreign to this compartment.
+  auto loaded = Load("testdata/policies/pipe_free_only.policy");
+  ASSERT_THAT(loaded, IsOk());
+  auto& [policy, compartment] = *loaded;
+  int ready[2], go[2];
+  ASSERT_EQ(pipe(ready), 0);
+  ASSERT_EQ(pipe(go), 0);
+  pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    Pipe victim;
+    char c = 'r';
+    if (pipe2(victim.fds, 0) != 0 || write(ready[1], &c, 1) != 1 || read(go[0], &c, 1) != 1) {
+      _exit(2);
+    }
+    victim.Close();
+    _exit(0);
+  }
+  char c;
+  ASSERT_EQ(read(ready[0], &c, 1), 1);
+  auto enforcer = Enforcer::Attach(compartment, policy, nullptr, *kallsyms_, Scoped(child));
+  ASSERT_THAT(enforcer, IsOk());
+  EXPECT_EQ((*enforcer)->phase(), Event::FINAL);
+  ASSERT_EQ(write(go[1], "g", 1), 1);
+  int wstatus = 0;
+  ASSERT_EQ(waitpid(child, &wstatus, 0), child);
+  EXPECT_TRUE(WIFSIGNALED(wstatus) && WTERMSIG(wstatus) == SIGKILL) << wstatus;
+  Drain(**enforcer);
+  ASSERT_GE(Count(Event::VIOLATION), 1);
+  const Event* v = nullptr;
+  for (const Event& e : events_) {
+    if (e.kind() == Event::VIOLATION) v = &e;
+  }
+  EXPECT_EQ(v->violation(), Event::VIOLATION_UNTRACKED_FREE);
+  EXPECT_THAT(v->actions(), ::testing::Contains("kill"));
+  EXPECT_FALSE(v->stack().empty());
+  EXPECT_EQ(v->tgid(), static_cast<uint32_t>(child));
+  // The parent, outside the scope, closes pipes unharmed.
+  std::vector<Pipe> mine = OpenPipes(3);
+  CloseAll(mine);
+}
+
+TEST_F(EnforcerTest, TinyLimitsReportFullMapAndLostEvents) {
+  auto loaded = Load("testdata/policies/pipe_tiny_limits.policy");
+  ASSERT_THAT(loaded, IsOk());
+  auto& [policy, compartment] = *loaded;
+  auto enforcer =
+      Enforcer::Attach(compartment, policy, model_.get(), *kallsyms_, Scoped(getpid()));
+  ASSERT_THAT(enforcer, IsOk());
+  std::vector<Pipe> pipes = OpenPipes(100);
+  CloseAll(pipes);
+  Drain(**enforcer);
+  auto stats = (*enforcer)->Stats();
+  ASSERT_THAT(stats, IsOk());
+  EXPECT_EQ(stats->tracked, 8u);
+  EXPECT_EQ(stats->map_full, 192u);
+  EXPECT_GT(stats->events_lost, 0u);
+  EXPECT_GE(Count(Event::EVENTS_LOST), 1);
+  uint64_t reported = 0;
+  for (const Event& e : events_) reported += e.kind() == Event::EVENTS_LOST ? e.lost() : 0;
+  EXPECT_EQ(reported, stats->events_lost);
+}
+
+TEST_F(EnforcerTest, FailedAttachLeavesNothingBehind) {
+  auto loaded = Load("testdata/policies/pipe.policy");
+  ASSERT_THAT(loaded, IsOk());
+  auto& [policy, compartment] = *loaded;
+  auto before = KernelPrograms();
+  // A model of another schema is refused before anything loads.
+  ml::FeatureSchema other = bpf::ExtractorFeatureSchema();
+  other.features[3].name = "renamed";
+  auto wrong = AuditionModel::Create(model_->tree(), other, {"kernel", "own"});
+  ASSERT_THAT(wrong, IsOk());
+  EXPECT_THAT(Enforcer::Attach(compartment, policy, &*wrong, *kallsyms_, Scoped(getpid())),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("feature 3 is 'renamed'")));
+  // A tree too large to load fails after the tracking programs loaded.
+  std::mt19937_64 rng(7);
+  bpf::RandomTreeOptions big{.nodes = 400001, .max_depth = 40,
+                             .num_features = O2C_F_COUNT, .num_classes = 2};
+  auto huge = AuditionModel::Create(bpf::RandomTree(big, rng), bpf::ExtractorFeatureSchema(),
+                                    {"kernel", "own"});
+  ASSERT_THAT(huge, IsOk());
+  EXPECT_THAT(Enforcer::Attach(compartment, policy, &*huge, *kallsyms_, Scoped(getpid())),
+              StatusIs(absl::StatusCode::kResourceExhausted,
+                       HasSubstr("instructions; the kernel loads at most")));
+  // Programs are freed asynchronously: wait until the kernel's list is back.
+  std::set<std::pair<uint32_t, std::string>> left;
+  for (int tries = 0; tries < 100; ++tries) {
+    left.clear();
+    for (const auto& p : KernelPrograms()) {
+      if (!before.count(p)) left.insert(p);
+    }
+    if (left.empty()) break;
+    usleep(100 * 1000);
+  }
+  EXPECT_TRUE(left.empty()) << left.size() << " new programs remain, first '"
+                            << left.begin()->second << "'";
+}
+
+TEST_F(EnforcerTest, DetachRemovesEveryProgram) {
+  auto loaded = Load("testdata/policies/pipe.policy");
+  ASSERT_THAT(loaded, IsOk());
+  auto& [policy, compartment] = *loaded;
+  auto enforcer =
+      Enforcer::Attach(compartment, policy, model_.get(), *kallsyms_, Scoped(getpid()));
+  ASSERT_THAT(enforcer, IsOk());
+  std::vector<uint32_t> ids = (*enforcer)->ProgramIds();
+  EXPECT_GE(ids.size(), 6u);
+  (*enforcer)->Detach();
+  EXPECT_THAT((*enforcer)->Stats(), StatusIs(absl::StatusCode::kFailedPrecondition,
+                                             HasSubstr("detached")));
+  std::vector<uint32_t> alive = ids;
+  for (int tries = 0; tries < 100 && !alive.empty(); ++tries) {
+    std::vector<uint32_t> still;
+    for (uint32_t id : alive) {
+      int fd = bpf_prog_get_fd_by_id(id);
+      if (fd >= 0) {
+        close(fd);
+        still.push_back(id);
+      }
+    }
+    alive = still;
+    if (!alive.empty()) usleep(100 * 1000);
+  }
+  EXPECT_TRUE(alive.empty());
+}
+
+}  // namespace
+}  // namespace o2c
