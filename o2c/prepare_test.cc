@@ -1,0 +1,124 @@
+// Kernel tier: the preparation phase on the pipe compartment, with a short
+// real workload, and its refusals.
+#include "o2c/prepare.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <string>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "o2c/bpf/enforcer_abi.h"
+#include "o2c/bpf/feature_schema.h"
+#include "o2c/ml/dataset_file.h"
+#include "o2c/ml/file_util.h"
+#include "testing/kernel_test.h"
+#include "testing/status_matchers.h"
+
+namespace o2c {
+namespace {
+
+using ::o2c::testing::IsOk;
+using ::o2c::testing::StatusIs;
+using ::testing::HasSubstr;
+
+std::string TempDir(const char* name) {
+  const char* base = std::getenv("TEST_TMPDIR");
+  return std::string(base ? base : "/tmp") + "/" + name;
+}
+
+PrepareOptions ShortOptions(const std::string& out) {
+  PrepareOptions options;
+  options.workload = "tools/workloads/pipe_workload.sh 1";
+  options.out_dir = out;
+  options.negative_rate = 64;
+  options.max_depth = 6;
+  options.folds = 3;
+  options.progress = nullptr;
+  return options;
+}
+
+class PrepareTest : public ::testing::Test {
+ protected:
+  void SetUp() override { O2C_REQUIRE_KERNEL(); }
+};
+
+TEST_F(PrepareTest, PipeCompartmentGivesBothClassesAModelAndAgreement) {
+  auto policy = Policy::FromFile("testdata/policies/pipe.policy");
+  ASSERT_THAT(policy, IsOk());
+  const std::string out = TempDir("prepare_pipe");
+  auto r = Prepare(*policy, ShortOptions(out));
+  ASSERT_THAT(r, IsOk());
+
+  const ml::Dataset& d = r->dataset;
+  EXPECT_EQ(d.schema, bpf::ExtractorFeatureSchema());
+  const auto own = std::count(d.labels.begin(), d.labels.end(), O2C_LABEL_OWN);
+  const auto kernel = std::count(d.labels.begin(), d.labels.end(), O2C_LABEL_KERNEL);
+  EXPECT_GT(own, 100);  // two slab objects per pipe, thousands of pipes
+  EXPECT_GT(kernel, 0);
+  EXPECT_EQ(r->stats[O2C_PSTAT_POSITIVES] + r->stats[O2C_PSTAT_NEGATIVES],
+            static_cast<uint64_t>(d.num_rows()));
+  EXPECT_EQ(r->stats[O2C_PSTAT_SAMPLES_LOST], 0u);
+
+  ASSERT_TRUE(r->model.has_value());
+  EXPECT_GT(r->held_out.total(), 0);
+  ASSERT_TRUE(r->cross_validation.has_value());
+  EXPECT_EQ(r->cross_validation->total.total(), d.num_rows());
+  EXPECT_EQ(r->kernel_checked, d.num_rows());
+  EXPECT_EQ(r->kernel_disagreements, 0);
+  EXPECT_GT(r->bpf_insns, 0u);
+
+  for (const char* f : {"dataset.csv", "dataset.o2cd", "model.o2cm", "metrics.txt", "tree.dot",
+                        "tree.png", "report.md"}) {
+    struct stat st;
+    EXPECT_EQ(stat((out + "/" + f).c_str(), &st), 0) << f;
+    EXPECT_GT(st.st_size, 0) << f;
+  }
+  auto back = ml::ReadDataset(out + "/dataset.o2cd");
+  ASSERT_THAT(back, IsOk());
+  EXPECT_EQ(back->num_rows(), d.num_rows());
+  auto model = AuditionModel::Load(out + "/model.o2cm", bpf::ExtractorFeatureSchema());
+  ASSERT_THAT(model, IsOk());
+  EXPECT_THAT(model->description(), HasSubstr("o2c features v"));
+  EXPECT_THAT(r->report, HasSubstr("free-site feature"));
+}
+
+TEST_F(PrepareTest, FailingWorkloadReportsItsExitStatus) {
+  auto policy = Policy::FromFile("testdata/policies/pipe.policy");
+  ASSERT_THAT(policy, IsOk());
+  PrepareOptions options = ShortOptions(TempDir("prepare_fail"));
+  options.workload = "exit 3";
+  EXPECT_THAT(Prepare(*policy, options),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("workload 'exit 3' exited with status 3")));
+}
+
+TEST_F(PrepareTest, CompartmentThatAllocatesNothingHasNoPositiveSamples) {
+  auto policy = Policy::FromFile("testdata/prepare/idle.policy");
+  ASSERT_THAT(policy, IsOk());
+  PrepareOptions options = ShortOptions(TempDir("prepare_idle"));
+  options.workload = "tools/workloads/pipe_workload.sh 0.3";
+  EXPECT_THAT(Prepare(*policy, options),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("no positive samples: the compartment allocated nothing "
+                                 "under the workload (policy testdata/prepare/idle.policy")));
+}
+
+TEST_F(PrepareTest, UnwritableOutputDirectoryIsRefusedBeforeProfiling) {
+  auto policy = Policy::FromFile("testdata/policies/pipe.policy");
+  ASSERT_THAT(policy, IsOk());
+  // A path through a regular file: not even root can create it.
+  const std::string file = TempDir("prepare_not_a_dir");
+  ASSERT_THAT(ml::WriteFileBytes(file, "x"), IsOk());
+  PrepareOptions options = ShortOptions(file + "/out");
+  options.workload = "echo must not run >&2; exit 1";
+  EXPECT_THAT(Prepare(*policy, options),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("output directory '" + file + "/out'")));
+}
+
+}  // namespace
+}  // namespace o2c
