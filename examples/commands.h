@@ -7,6 +7,7 @@ namespace o2c::cli {
 
 int ProbeCommand(int argc, char** argv);  // the kernel's BPF feature table
 int DemoCommand(int argc, char** argv);   // the end-to-end scenario
+int AttachCommand(int argc, char** argv);  // enforce a policy until Ctrl-C
 int CompartmentCommand(int argc, char** argv);  // a policy's compartment, resolved
 int CompileCommand(int argc, char** argv);  // model -> BPF program, loaded and checked
 int TrainCommand(int argc, char** argv);    // dataset -> audition model file, with metrics

@@ -15,6 +15,7 @@ struct Command {
 constexpr Command kCommands[] = {
     {"probe", o2c::cli::ProbeCommand, "what BPF can do on this kernel, and what that means"},
     {"demo", o2c::cli::DemoCommand, "the end-to-end scenario on this kernel"},
+    {"attach", o2c::cli::AttachCommand, "enforce a policy on the running kernel until Ctrl-C"},
     {"compartment", o2c::cli::CompartmentCommand, "resolve a policy's compartment: ranges, alloc/free sites"},
     {"compile", o2c::cli::CompileCommand, "compile a model to BPF, load it, show verifier stats"},
     {"train", o2c::cli::TrainCommand, "train the audition model (CART) on a labelled dataset"},

@@ -1,0 +1,48 @@
+#include "examples/event_printer.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+
+namespace o2c::cli {
+
+std::string FormatEvent(const Event& e, int max_stack_frames) {
+  std::string who = absl::StrCat(e.comm(), "[", e.tgid(), "]");
+  switch (e.kind()) {
+    case Event::TRACKED:
+      return absl::StrCat("tracked    ", e.object(), " (", e.size(), " B) at ", e.site(), " by ",
+                          who);
+    case Event::FREED:
+      return absl::StrCat("freed      ", e.object(), e.by_kernel() ? " by kernel code at "
+                                                                    : " at ", e.site());
+    case Event::AUDITION:
+      return absl::StrCat("audition   ", e.object(), " freed at ", e.site(), " by ", who,
+                          ": model says '", e.verdict(), "' (leaf ", e.leaf_id(), ")");
+    case Event::VIOLATION: {
+      std::string line = absl::StrCat(
+          "VIOLATION  ", Event::Violation_Name(e.violation()), ": ", who, " frees ", e.object(),
+          " at ", e.site(), e.verdict().empty() ? "" : absl::StrCat(" (model: ", e.verdict(), ")"),
+          "; actions taken: ", absl::StrJoin(e.actions(), ", "));
+      for (int i = 0; i < e.stack_size() && i < max_stack_frames; ++i) {
+        absl::StrAppend(&line, "\n             ", e.stack(i));
+      }
+      return line;
+    }
+    case Event::MAP_FULL:
+      return absl::StrCat("MAP FULL   ", e.object(), " at ", e.site(), " left untracked");
+    case Event::PHASE:
+      return absl::StrCat("phase      ", Event::Phase_Name(e.phase()), " (", e.reason(), ")");
+    case Event::EVENTS_LOST:
+      return absl::StrCat("EVENTS LOST ", e.lost(), " ring-buffer records (ring buffer full)");
+    default:
+      return "event ?";
+  }
+}
+
+std::string FormatStats(const EnforcerStats& s) {
+  return absl::StrCat("tracked ", s.tracked, ", live ", s.live_tracked(), ", auditions ",
+                      s.audition_own, " own / ", s.audition_kernel, " kernel, violations ",
+                      s.violations, ", kills ", s.kills, ", map full ", s.map_full,
+                      ", events lost ", s.events_lost);
+}
+
+}  // namespace o2c::cli
