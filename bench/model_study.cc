@@ -1,0 +1,206 @@
+// model_study: the paper's question, "why a decision tree?", on a real
+// dataset made here by o2c prepare's profiler (the pipe compartment under
+// tools/workloads/pipe_workload.sh). One table: held-out accuracy, F1 and
+// false-positive rate (positive class: kernel object), BPF instructions,
+// in-kernel ns per inference, and whether the verifier accepts the program,
+// for a CART tree, a random forest and a fixed-point logistic regression on
+// the extractor's semantic features, and for CART on the object's raw words
+// (the paper's feature choice; its prototype used 1024 words, we use the
+// first 64 the profiler copies).
+//
+// In-kernel ns: BPF_PROG_TEST_RUN of the packet form (XDP, repeat 20000)
+// averaged over held-out samples, the empty-loop cost not subtracted (see
+// tree_inference_bench for that). Logistic regression has no code
+// generator: its instructions are ml/bpf_cost.h's estimate, not measured.
+//
+//   sudo bazel run -c opt //bench:model_study [-- --prep DIR]
+// DIR: an `o2c prepare --raw-words` output (dataset.o2cd, dataset_raw.o2cd);
+// without it the bench profiles for --seconds (default 3) itself.
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_format.h"
+#include "o2c/bpf/tree_program.h"
+#include "o2c/ml/bpf_cost.h"
+#include "o2c/ml/cart.h"
+#include "o2c/ml/dataset_file.h"
+#include "o2c/ml/logistic_regression.h"
+#include "o2c/ml/metrics.h"
+#include "o2c/ml/random_forest.h"
+#include "o2c/ml/split.h"
+#include "o2c/policy.h"
+#include "o2c/prepare.h"
+#include "o2c/status_macros.h"
+
+namespace o2c {
+namespace {
+
+constexpr uint32_t kRepeat = 20000;
+constexpr int kTimedSamples = 32;
+
+struct Row {
+  std::string model;
+  std::string features;
+  ml::ConfusionMatrix held_out;
+  std::string size;   // nodes / trees / weights
+  std::string insns;  // measured, or "~N (estimate)"
+  std::string ns;
+  std::string verifier;
+};
+
+// Compiles `trees` to the packet form, loads it, and times it on `test`.
+void MeasureInKernel(absl::Span<const ml::DecisionTree> trees, const ml::Dataset& test,
+                     Row& row) {
+  bpf::CodegenOptions options{.long_jumps = bpf::KernelHasLongJumps()};
+  auto program = bpf::CompileAudition(trees, bpf::AuditionForm::kPacket, options, "o2c_study");
+  if (!program.ok()) {
+    row.insns = "-";
+    row.ns = "-";
+    row.verifier = absl::StrCat("no: ", program.status().message()).substr(0, 60);
+    return;
+  }
+  row.insns = absl::StrCat(program->insns.size());
+  bpf::LoadStats stats;
+  auto fd = bpf::LoadAudition(*program, bpf::AuditionForm::kPacket, {}, "", &stats);
+  if (!fd.ok()) {
+    row.ns = "-";
+    row.verifier = absl::StrCat("REJECTED: ", fd.status().message()).substr(0, 60);
+    return;
+  }
+  row.verifier = "accepted";
+  double total = 0;
+  int n = std::min(kTimedSamples, test.num_rows());
+  for (int i = 0; i < n; ++i) {
+    auto ns = bpf::RunPacketAudition(fd->get(), bpf::AuditionPacket(test.Row(i)), kRepeat,
+                                     nullptr);
+    if (!ns.ok()) {
+      row.ns = std::string(ns.status().message());
+      return;
+    }
+    total += *ns;
+  }
+  row.ns = absl::StrFormat("%.1f", n ? total / n : 0);
+}
+
+int Leaves(const ml::DecisionTree& t) {
+  int n = 0;
+  for (const ml::TreeNode& node : t.nodes) n += node.is_leaf();
+  return n;
+}
+
+absl::Status Run(int argc, char** argv) {
+  std::string prep;
+  double seconds = 3;
+  for (int i = 1; i < argc; ++i) {
+    if (!std::strcmp(argv[i], "--prep") && i + 1 < argc) prep = argv[++i];
+    else if (!std::strcmp(argv[i], "--seconds") && i + 1 < argc) seconds = std::atof(argv[++i]);
+    else return absl::InvalidArgumentError(absl::StrCat("unknown argument '", argv[i], "'"));
+  }
+  ml::Dataset semantic, raw;
+  if (prep.empty()) {
+    O2C_ASSIGN_OR_RETURN(Policy policy, Policy::FromFile("testdata/policies/pipe.policy"));
+    PrepareOptions options;
+    options.workload = absl::StrCat("tools/workloads/pipe_workload.sh ", seconds);
+    options.out_dir = "/tmp/o2c_model_study";
+    options.raw_words = true;
+    options.expected_seconds = seconds;
+    O2C_ASSIGN_OR_RETURN(PrepareResult r, Prepare(policy, options));
+    semantic = std::move(r.dataset);
+    raw = std::move(*r.raw_dataset);
+  } else {
+    O2C_ASSIGN_OR_RETURN(semantic, ml::ReadDataset(prep + "/dataset.o2cd"));
+    O2C_ASSIGN_OR_RETURN(raw, ml::ReadDataset(prep + "/dataset_raw.o2cd"));
+  }
+  if (semantic.num_rows() != raw.num_rows()) {
+    return absl::FailedPreconditionError("semantic and raw datasets differ in rows");
+  }
+  const int own = std::count(semantic.labels.begin(), semantic.labels.end(), 1);
+  std::printf("dataset: %d samples, %d own (%.1f%%), %d kernel; 80/20 split, seed 1\n\n",
+              semantic.num_rows(), own, 100.0 * own / semantic.num_rows(),
+              semantic.num_rows() - own);
+  ml::Split split = ml::TrainTestSplit(semantic.num_rows(), 0.2, 1);
+  ml::Dataset train = semantic.Subset(split.train), test = semantic.Subset(split.test);
+  ml::Dataset raw_train = raw.Subset(split.train), raw_test = raw.Subset(split.test);
+  std::vector<Row> rows;
+
+  ml::CartOptions cart;
+  cart.max_depth = 8;
+  O2C_ASSIGN_OR_RETURN(ml::DecisionTree tree, ml::TrainCart(train, cart));
+  {
+    Row row{"CART depth<=8", "semantic (18)"};
+    row.held_out = ml::Evaluate([&](auto x) { return tree.Predict(x).label; }, test);
+    row.size = absl::StrCat(tree.nodes.size(), " nodes, ", Leaves(tree), " leaves");
+    MeasureInKernel({&tree, 1}, test, row);
+    rows.push_back(row);
+  }
+  ml::ForestOptions forest_options;
+  forest_options.num_trees = 16;
+  forest_options.tree.max_depth = 8;
+  O2C_ASSIGN_OR_RETURN(ml::RandomForest forest, ml::TrainForest(train, forest_options));
+  {
+    Row row{"random forest 16x depth<=8", "semantic (18)"};
+    row.held_out = ml::Evaluate([&](auto x) { return forest.Predict(x); }, test);
+    size_t nodes = 0;
+    for (const auto& t : forest.trees) nodes += t.nodes.size();
+    row.size = absl::StrCat(forest.trees.size(), " trees, ", nodes, " nodes");
+    MeasureInKernel(forest.trees, test, row);
+    rows.push_back(row);
+  }
+  O2C_ASSIGN_OR_RETURN(ml::LogisticRegression lr, ml::TrainLogistic(train, {}));
+  {
+    Row row{"logistic regression (fixed point)", "semantic (18)"};
+    auto fixed = ml::QuantizeLogistic(lr, train);
+    if (fixed.ok()) {
+      row.held_out = ml::Evaluate([&](auto x) { return fixed->Predict(x); }, test);
+      row.size = absl::StrCat(fixed->weights.size(), " weights, 2^-", fixed->fraction_bits);
+    } else {
+      row.size = std::string(fixed.status().message()).substr(0, 40);
+    }
+    ml::BpfCost cost = ml::LogisticBpfCost(train.num_features(), /*fixed_point=*/true);
+    row.insns = absl::StrCat("~", cost.instructions, " (estimate)");
+    row.ns = "- (no codegen)";
+    row.verifier = "not built";
+    rows.push_back(row);
+  }
+  for (int depth : {8, 20}) {
+    ml::CartOptions raw_cart;
+    raw_cart.max_depth = depth;
+    O2C_ASSIGN_OR_RETURN(ml::DecisionTree raw_tree, ml::TrainCart(raw_train, raw_cart));
+    Row row{absl::StrCat("CART depth<=", depth), "raw words (64, not 1024)"};
+    row.held_out = ml::Evaluate([&](auto x) { return raw_tree.Predict(x).label; }, raw_test);
+    row.size = absl::StrCat(raw_tree.nodes.size(), " nodes, ", Leaves(raw_tree), " leaves");
+    MeasureInKernel({&raw_tree, 1}, raw_test, row);
+    rows.push_back(row);
+  }
+
+  std::printf("%-34s %-24s %8s %8s %8s  %-26s %-20s %12s  %s\n", "model", "features", "accuracy",
+              "F1", "FPR", "size", "BPF insns", "ns/inference", "verifier");
+  for (const Row& r : rows) {
+    std::printf("%-34s %-24s %8.4f %8.4f %8.4f  %-26s %-20s %12s  %s\n", r.model.c_str(),
+                r.features.c_str(), r.held_out.Accuracy(), r.held_out.F1(kPreparePositive),
+                r.held_out.FalsePositiveRate(kPreparePositive), r.size.c_str(), r.insns.c_str(),
+                r.ns.c_str(), r.verifier.c_str());
+  }
+  std::printf(
+      "\nheld-out split (%d rows); F1 and FPR with 'kernel' as the positive class (FPR: own\n"
+      "objects the enforcer would call violations). ns: BPF_PROG_TEST_RUN, XDP packet form,\n"
+      "repeat %u, mean over %d held-out samples, loop overhead included.\n",
+      test.num_rows(), kRepeat, kTimedSamples);
+  return absl::OkStatus();
+}
+
+}  // namespace
+}  // namespace o2c
+
+int main(int argc, char** argv) {
+  absl::Status s = o2c::Run(argc, argv);
+  if (!s.ok()) {
+    std::fprintf(stderr, "model_study: %s\n", std::string(s.message()).c_str());
+    return 1;
+  }
+  return 0;
+}
