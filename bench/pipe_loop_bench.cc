@@ -4,7 +4,11 @@
 // iteration inside fs/pipe.c) under:
 //   (a) no program,
 //   (b) empty programs on the four kmem tracepoints (the floor),
-//   (c) the slab-site counter over fs/pipe.c's functions (o2c/bpf/kmem_sites).
+//   (c) the slab-site counter over fs/pipe.c's functions (o2c/bpf/kmem_sites),
+//   (d) o2c::Enforcer on testdata/policies/pipe.policy, transition phase,
+//   (e) the same in the final phase.
+// The enforcer runs system-wide, audit only (no kill: this is a benchmark on
+// a shared machine), with the fixture model and without per-object events.
 // Rounds are interleaved (a b c, b c a, c a b, ...) so that the machine's
 // drift hits every row alike; each row prints the median over rounds and its
 // ratio to (a). Run as root: bazel run -c opt //bench:pipe_loop_bench
@@ -14,7 +18,10 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
+#include <fstream>
 #include <functional>
+#include <sstream>
 #include <memory>
 #include <string>
 #include <vector>
@@ -28,6 +35,8 @@
 #include "o2c/bpf/links.h"
 #include "o2c/bpf/pipe_functions.h"
 #include "o2c/bpf/program_loader.h"
+#include "o2c/enforcer.h"
+#include "o2c/fixture_model.h"
 
 namespace o2c::bench {
 namespace {
@@ -86,6 +95,23 @@ double Median(std::vector<double> v) {
   return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
+// pipe.policy with its violation action reduced to AUDIT.
+absl::StatusOr<std::pair<Policy, Compartment>> AuditOnlyPipePolicy(const bpf::Kallsyms& kallsyms) {
+  std::ifstream in("testdata/policies/pipe.policy");
+  std::stringstream text;
+  text << in.rdbuf();
+  std::string policy_text = text.str();
+  size_t at = policy_text.find("violation { action: [AUDIT, KILL] }");
+  if (at == std::string::npos) return absl::NotFoundError("pipe.policy: no violation line");
+  policy_text.replace(at, std::strlen("violation { action: [AUDIT, KILL] }"),
+                      "violation { action: [AUDIT] }");
+  auto policy = Policy::FromText(policy_text, "pipe.policy (audit only)");
+  if (!policy.ok()) return policy.status();
+  auto compartment = Compartment::Resolve(*policy, kallsyms);
+  if (!compartment.ok()) return compartment.status();
+  return std::make_pair(std::move(*policy), std::move(*compartment));
+}
+
 int Run(int rounds, int iterations) {
   bpf::KernelFeatures features = bpf::KernelFeatures::Probe();
   auto flavor = bpf::ChooseKmemHookFlavor(features);
@@ -101,6 +127,24 @@ int Run(int rounds, int iterations) {
     std::fprintf(stderr, "pipe_loop_bench: %s\n", std::string(ranges.status().message()).c_str());
     return 1;
   }
+  auto pipe_policy = AuditOnlyPipePolicy(*kallsyms);
+  auto model = FixtureAuditionModel();
+  if (!pipe_policy.ok() || !model.ok()) {
+    std::fprintf(stderr, "pipe_loop_bench: %s\n",
+                 std::string((pipe_policy.ok() ? model.status() : pipe_policy.status()).message())
+                     .c_str());
+    return 1;
+  }
+  auto enforcer = [&](bool final_phase) -> absl::StatusOr<Attachment> {
+    Enforcer::Options options;
+    options.features = &features;
+    options.object_events = false;
+    auto e = Enforcer::Attach(pipe_policy->second, pipe_policy->first, &*model, *kallsyms,
+                              options);
+    if (!e.ok()) return e.status();
+    if (final_phase) (*e)->EnterFinalPhase("benchmark");
+    return Attachment(std::shared_ptr<Enforcer>(std::move(*e)));
+  };
   std::vector<Config> configs = {
       {"(a) no program", [] { return absl::StatusOr<Attachment>(Attachment()); }},
       {"(b) empty kmem programs", [&] { return AttachEmpty(*flavor); }},
@@ -110,6 +154,8 @@ int Run(int rounds, int iterations) {
          if (!counter.ok()) return counter.status();
          return Attachment(std::shared_ptr<bpf::KmemSiteCounter>(std::move(*counter)));
        }},
+      {"(d) enforcer, transition", [&] { return enforcer(false); }},
+      {"(e) enforcer, final phase", [&] { return enforcer(true); }},
   };
   std::printf("pipe_loop_bench: kernel %s, hooks %s, %d rounds x %d iterations "
               "(pipe2 + 2 close), interleaved\n",
