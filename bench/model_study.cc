@@ -137,6 +137,20 @@ absl::Status Run(int argc, char** argv) {
     MeasureInKernel({&tree, 1}, test, row);
     rows.push_back(row);
   }
+  {
+    // `size` is known only at kmem_cache_free; the pipe compartment frees with
+    // kfree, so an attacker's kernel object freed there would read -1 as well:
+    // the attack-faithful view sets it to -1 for every row.
+    ml::Dataset train_ns = train, test_ns = test;
+    train_ns.features.col(0).setConstant(-1);
+    test_ns.features.col(0).setConstant(-1);
+    O2C_ASSIGN_OR_RETURN(ml::DecisionTree t, ml::TrainCart(train_ns, cart));
+    Row row{"CART depth<=8", "semantic, size := -1"};
+    row.held_out = ml::Evaluate([&](auto x) { return t.Predict(x).label; }, test_ns);
+    row.size = absl::StrCat(t.nodes.size(), " nodes, ", Leaves(t), " leaves");
+    MeasureInKernel({&t, 1}, test_ns, row);
+    rows.push_back(row);
+  }
   ml::ForestOptions forest_options;
   forest_options.num_trees = 16;
   forest_options.tree.max_depth = 8;

@@ -205,7 +205,10 @@ std::string Report(const Policy& policy, const Compartment& compartment,
                   "feature would separate the training classes without meaning anything. "
                   "No feature says whether a word points at a tracked object either: a "
                   "training positive's children are tracked, an untracked object's children "
-                  "at enforcement time are not.\n\n");
+                  "at enforcement time are not. One caveat: `size` is known only at "
+                  "kmem_cache_free (kfree says -1), so it tells the free function as much as "
+                  "the object; bench/model_study retrains with size := -1 to show what the "
+                  "words alone give.\n\n");
   for (const ml::FeatureSpec& f : d.schema.features) {
     absl::StrAppend(&s, "- `", f.name, "`: ", f.meaning, "\n");
   }
