@@ -33,6 +33,10 @@ std::string FormatEvent(const Event& e, int max_stack_frames) {
       return absl::StrCat("phase      ", Event::Phase_Name(e.phase()), " (", e.reason(), ")");
     case Event::EVENTS_LOST:
       return absl::StrCat("EVENTS LOST ", e.lost(), " ring-buffer records (ring buffer full)");
+    case Event::MISSED_RUNS:
+      return absl::StrCat("MISSED     ", e.lost(),
+                          " kmem events not seen (a preempted BPF program blocks its next "
+                          "run on that CPU)");
     default:
       return "event ?";
   }
@@ -42,7 +46,7 @@ std::string FormatStats(const EnforcerStats& s) {
   return absl::StrCat("tracked ", s.tracked, ", live ", s.live_tracked(), ", auditions ",
                       s.audition_own, " own / ", s.audition_kernel, " kernel, violations ",
                       s.violations, ", kills ", s.kills, ", map full ", s.map_full,
-                      ", events lost ", s.events_lost);
+                      ", events lost ", s.events_lost, ", missed runs ", s.missed_runs);
 }
 
 }  // namespace o2c::cli

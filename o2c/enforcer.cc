@@ -59,6 +59,7 @@ struct Enforcer::State {
   std::vector<std::string> class_names;
   Clock::time_point attached_at;
   uint64_t events_lost_reported = 0;
+  uint64_t missed_runs_reported = 0;
   bool detached = false;
 
   void Deliver(const Event& e) {
@@ -253,6 +254,13 @@ absl::StatusOr<int> Enforcer::Poll(int timeout_ms) {
     state_->events_lost_reported = stats.events_lost;
     state_->Deliver(e);
   }
+  if (stats.missed_runs > state_->missed_runs_reported) {
+    Event e;
+    e.set_kind(Event::MISSED_RUNS);
+    e.set_lost(stats.missed_runs - state_->missed_runs_reported);
+    state_->missed_runs_reported = stats.missed_runs;
+    state_->Deliver(e);
+  }
   if (phase() == Event::TRANSITION) {
     double elapsed =
         std::chrono::duration<double>(Clock::now() - state_->attached_at).count();
@@ -295,6 +303,7 @@ absl::StatusOr<EnforcerStats> Enforcer::Stats() const {
   s.map_full = raw[O2C_STAT_MAP_FULL];
   s.events = raw[O2C_STAT_EVENTS];
   s.events_lost = raw[O2C_STAT_EVENTS_LOST];
+  O2C_ASSIGN_OR_RETURN(s.missed_runs, state_->programs->MissedRuns());
   return s;
 }
 

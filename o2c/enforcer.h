@@ -51,6 +51,10 @@ struct EnforcerStats {
   uint64_t map_full = 0;           // allocations left untracked: map full
   uint64_t events = 0;             // ring-buffer records written
   uint64_t events_lost = 0;        // ... lost: ring buffer full
+  // kmem events the kernel never ran the programs for (a program preempted
+  // on a CPU blocks its next run there: preemptible kernels only). Each may
+  // be a missed allocation, free or violation.
+  uint64_t missed_runs = 0;
   uint64_t live_tracked() const { return tracked - freed_own - freed_by_kernel; }
 };
 

@@ -185,18 +185,20 @@ TEST_F(EnforcerTest, BenignWorkloadWithAttachOnTheFlyHasNoViolations) {
             << stats->freed_by_kernel << ", untracked frees " << stats->untracked_frees
             << ", auditioned " << stats->audition_own
             << " own / " << stats->audition_kernel << " kernel, violations "
-            << stats->violations << "\n";
+            << stats->violations << ", missed runs " << stats->missed_runs << "\n";
   EXPECT_EQ(stats->violations, 0u);
   EXPECT_EQ(stats->audition_kernel, 0u);
   EXPECT_GT(stats->tracked, 100000u);
   EXPECT_EQ(stats->live_tracked(), 0u) << "every tracked pipe object was freed";
   // Every untracked free at a free site was auditioned. At most the window
-  // open at the attach (64 pipes, 2 objects each) is untracked; runs here
-  // see 98-128 of them (not yet explained: see the closing note).
+  // open at the attach (64 pipes, 2 objects each) is untracked; the kernel
+  // skips some program runs on this preemptible kernel (a program preempted
+  // on a CPU blocks its next run there), and those are counted, not hidden.
   EXPECT_EQ(stats->audition_own + stats->audition_kernel, stats->untracked_frees);
   EXPECT_GT(stats->audition_own, 0u);
   EXPECT_LE(stats->audition_own, 128u);
   EXPECT_EQ(stats->map_full + stats->events_lost, 0u);
+  if (stats->audition_own < 128u) EXPECT_GT(stats->missed_runs, 0u);
 }
 
 TEST_F(EnforcerTest, ForeignFreesInTheFinalPhaseKillTheTask) {

@@ -12,7 +12,7 @@ packages=(
   libabsl-dev libeigen3-dev libprotobuf-dev protobuf-compiler
   libgtest-dev libgmock-dev googletest libbenchmark-dev libzydis-dev
   # tree pictures, model comparison
-  graphviz python3-sklearn
+  graphviz python3 python3-sklearn
   # VM tier: Debian's stock kernel under qemu, busybox initramfs, module builds
   qemu-system-x86 busybox-static cpio xz-utils kmod dwarves
 )

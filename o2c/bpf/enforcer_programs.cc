@@ -209,6 +209,22 @@ absl::StatusOr<EnforcerStats> EnforcerPrograms::ReadStats() const {
   return total;
 }
 
+absl::StatusOr<uint64_t> EnforcerPrograms::MissedRuns() const {
+  uint64_t missed = 0;
+  bpf_program* prog;
+  bpf_object__for_each_program(prog, state_->skel->obj) {
+    int fd = bpf_program__fd(prog);
+    if (fd < 0) continue;
+    bpf_prog_info info = {};
+    uint32_t len = sizeof(info);
+    if (bpf_obj_get_info_by_fd(fd, &info, &len) != 0) {
+      return LibbpfError(-errno, absl::StrCat("prog '", bpf_program__name(prog), "': info"));
+    }
+    missed += info.recursion_misses;
+  }
+  return missed;
+}
+
 absl::StatusOr<int> EnforcerPrograms::PollEvents(
     int timeout_ms, const std::function<void(const o2c_event&)>& on_event) {
   state_->on_event = on_event;

@@ -70,6 +70,10 @@ class EnforcerPrograms {
 
   // Counters summed over CPUs.
   absl::StatusOr<EnforcerStats> ReadStats() const;
+  // Runs of the entry programs the kernel skipped (bpf_prog_info's
+  // recursion_misses): a program preempted on a CPU blocks its own next run
+  // there, so on preemptible kernels some kmem events are never seen.
+  absl::StatusOr<uint64_t> MissedRuns() const;
   // Delivers pending events to `on_event`, waiting up to `timeout_ms` for
   // the first; returns how many were delivered.
   absl::StatusOr<int> PollEvents(int timeout_ms,
