@@ -9,6 +9,7 @@
 #include "o2c/bpf/feature_schema.h"
 #include "o2c/bpf/kmem_hooks.h"
 #include "o2c/bpf/tree_program.h"
+#include "o2c/compartment_ranges.h"
 #include "o2c/status_macros.h"
 
 namespace o2c {
@@ -42,10 +43,6 @@ absl::Status CheckModel(const AuditionModel& model) {
         "', the enforcer reads it as 'own' (the compartment's object)"));
   }
   return absl::OkStatus();
-}
-
-bpf::AddressRange SiteRange(uint64_t return_address) {
-  return {return_address, return_address + 1};
 }
 
 }  // namespace
@@ -151,23 +148,11 @@ absl::StatusOr<std::unique_ptr<Enforcer>> Enforcer::Attach(const Compartment& co
   config.kernel_text = {stext->address, etext->address};
   config.tgid = options.scope_tgid;
   config.object_events = options.object_events;
-  for (const NamedRange& r : compartment.code()) config.code.push_back(r.range);
-  // Exact call sites where the code could be read. A tail-jumping free is
-  // reported at the caller of its function, which is compartment code too:
-  // such frees (and unreadable code) fall back to "any call_site inside
-  // compartment code".
-  bool free_fallback = !compartment.sites_exact();
-  for (const CallSite& s : compartment.alloc_sites()) {
-    config.alloc_sites.push_back(SiteRange(s.return_address));
-  }
-  for (const CallSite& s : compartment.free_sites()) {
-    config.free_sites.push_back(SiteRange(s.return_address));
-    free_fallback |= s.tail;
-  }
-  if (!compartment.sites_exact()) config.alloc_sites = config.code;
-  if (free_fallback) {
-    config.free_sites.insert(config.free_sites.end(), config.code.begin(), config.code.end());
-  }
+  CompartmentRanges ranges = RangesOf(compartment);
+  config.code = ranges.code;
+  config.alloc_sites = ranges.alloc_sites;
+  config.free_sites = ranges.free_sites;
+  const bool free_fallback = ranges.free_fallback;
   config.actions = O2C_ACTION_AUDIT;
   for (policy::Action a : policy.actions()) {
     if (a == policy::KILL) config.actions |= O2C_ACTION_KILL;

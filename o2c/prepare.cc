@@ -22,6 +22,7 @@
 #include "o2c/ml/dataset_csv.h"
 #include "o2c/ml/dataset_file.h"
 #include "o2c/ml/file_util.h"
+#include "o2c/compartment_ranges.h"
 #include "o2c/ml/split.h"
 #include "o2c/ml/tree_dot.h"
 #include "o2c/status_macros.h"
@@ -30,10 +31,6 @@ namespace o2c {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-bpf::AddressRange SiteRange(uint64_t return_address) {
-  return {return_address, return_address + 1};
-}
 
 // Where the profiler looks. Exact call sites where the code could be read;
 // a tail-jumping free (free_pipe_info's `jmp kfree`) is reported at its
@@ -53,19 +50,10 @@ absl::StatusOr<bpf::ProfilerConfig> ProfilerConfigFor(const Compartment& compart
     return absl::NotFoundError("kallsyms: no _stext/_etext: cannot bound kernel text");
   }
   config.kernel_text = {stext->address, etext->address};
-  for (const NamedRange& r : compartment.code()) config.code.push_back(r.range);
-  bool free_fallback = !compartment.sites_exact();
-  for (const CallSite& s : compartment.alloc_sites()) {
-    config.alloc_sites.push_back(SiteRange(s.return_address));
-  }
-  for (const CallSite& s : compartment.free_sites()) {
-    config.free_sites.push_back(SiteRange(s.return_address));
-    free_fallback |= s.tail;
-  }
-  if (!compartment.sites_exact()) config.alloc_sites = config.code;
-  if (free_fallback) {
-    config.free_sites.insert(config.free_sites.end(), config.code.begin(), config.code.end());
-  }
+  CompartmentRanges ranges = RangesOf(compartment);
+  config.code = ranges.code;
+  config.alloc_sites = ranges.alloc_sites;
+  config.free_sites = ranges.free_sites;
   config.negative_rate = options.negative_rate;
   config.raw_words = options.raw_words;
   if (policy.spec().limits().max_tracked_objects() > 0) {

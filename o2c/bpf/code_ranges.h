@@ -4,6 +4,7 @@
 #define O2C_BPF_CODE_RANGES_H_
 
 #include <cstdint>
+#include <type_traits>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -22,6 +23,22 @@ absl::StatusOr<std::vector<uint32_t>> SortedRangeOrder(
 // `ranges` sorted by address, with ranges that overlap or touch merged: for
 // sets (call sites, code) where identity does not matter.
 std::vector<AddressRange> MergeRanges(std::vector<AddressRange> ranges);
+
+// Copies `ranges`, merged, into a BPF program's range array `out` (of
+// `capacity` entries with .start/.end) and sets *count.
+template <typename RangeArray, typename Count>
+absl::Status CopyMergedRanges(absl::string_view what, const std::vector<AddressRange>& ranges,
+                              size_t capacity, RangeArray& out, Count* count) {
+  std::vector<AddressRange> merged = MergeRanges(ranges);
+  absl::Status sorted = SortedRangeOrder(merged, what, capacity, /*allow_empty=*/true).status();
+  if (!sorted.ok()) return sorted;
+  for (size_t i = 0; i < merged.size(); ++i) {
+    out[i].start = merged[i].start;
+    out[i].end = merged[i].end;
+  }
+  *count = static_cast<std::remove_cv_t<Count>>(merged.size());
+  return absl::OkStatus();
+}
 
 }  // namespace o2c::bpf
 

@@ -19,21 +19,6 @@
 namespace o2c::bpf {
 namespace {
 
-// Copies `ranges`, merged, into a rodata array of O2C_MAX_RANGES.
-template <typename Array>
-absl::Status FillRanges(const char* what, const std::vector<AddressRange>& ranges,
-                        Array& out, volatile __u32* count) {
-  std::vector<AddressRange> merged = MergeRanges(ranges);
-  O2C_RETURN_IF_ERROR(
-      SortedRangeOrder(merged, what, O2C_MAX_RANGES, /*allow_empty=*/true).status());
-  for (size_t i = 0; i < merged.size(); ++i) {
-    out[i].start = merged[i].start;
-    out[i].end = merged[i].end;
-  }
-  *count = static_cast<__u32>(merged.size());
-  return absl::OkStatus();
-}
-
 int OnRingbufRecord(void* ctx, void* data, size_t size) {
   if (size < sizeof(o2c_event)) return 0;
   (*static_cast<const std::function<void(const o2c_event&)>*>(ctx))(
@@ -102,11 +87,12 @@ absl::StatusOr<std::unique_ptr<EnforcerPrograms>> EnforcerPrograms::Load(
   if (!state->skel) return LibbpfError(-errno, "enforcer: open");
   enforcer_bpf* skel = state->skel.get();
   auto* ro = skel->rodata;
-  O2C_RETURN_IF_ERROR(FillRanges("enforcer code", config.code, ro->code_ranges, &ro->nr_code));
-  O2C_RETURN_IF_ERROR(FillRanges("enforcer allocation sites", config.alloc_sites,
-                                 ro->alloc_sites, &ro->nr_alloc_sites));
-  O2C_RETURN_IF_ERROR(FillRanges("enforcer free sites", config.free_sites, ro->free_sites,
-                                 &ro->nr_free_sites));
+  O2C_RETURN_IF_ERROR(CopyMergedRanges("enforcer code", config.code, O2C_MAX_RANGES,
+                                       ro->code_ranges, &ro->nr_code));
+  O2C_RETURN_IF_ERROR(CopyMergedRanges("enforcer allocation sites", config.alloc_sites,
+                                       O2C_MAX_RANGES, ro->alloc_sites, &ro->nr_alloc_sites));
+  O2C_RETURN_IF_ERROR(CopyMergedRanges("enforcer free sites", config.free_sites, O2C_MAX_RANGES,
+                                       ro->free_sites, &ro->nr_free_sites));
   ro->text_start = config.kernel_text.start;
   ro->text_end = config.kernel_text.end;
   ro->actions = config.actions | O2C_ACTION_AUDIT;

@@ -18,21 +18,6 @@
 namespace o2c::bpf {
 namespace {
 
-// Copies `ranges`, merged, into a rodata array of O2C_MAX_RANGES.
-template <typename Array>
-absl::Status FillRanges(const char* what, const std::vector<AddressRange>& ranges,
-                        Array& out, volatile __u32* count) {
-  std::vector<AddressRange> merged = MergeRanges(ranges);
-  O2C_RETURN_IF_ERROR(
-      SortedRangeOrder(merged, what, O2C_MAX_RANGES, /*allow_empty=*/true).status());
-  for (size_t i = 0; i < merged.size(); ++i) {
-    out[i].start = merged[i].start;
-    out[i].end = merged[i].end;
-  }
-  *count = static_cast<__u32>(merged.size());
-  return absl::OkStatus();
-}
-
 int OnRingbufRecord(void* ctx, void* data, size_t size) {
   if (size < sizeof(o2c_sample)) return 0;
   (*static_cast<const std::function<void(const o2c_sample&)>*>(ctx))(
@@ -93,11 +78,12 @@ absl::StatusOr<std::unique_ptr<ProfilerPrograms>> ProfilerPrograms::Load(
   if (!state->skel) return LibbpfError(-errno, "profiler: open");
   profiler_bpf* skel = state->skel.get();
   auto* ro = skel->rodata;
-  O2C_RETURN_IF_ERROR(FillRanges("profiler code", config.code, ro->code_ranges, &ro->nr_code));
-  O2C_RETURN_IF_ERROR(FillRanges("profiler allocation sites", config.alloc_sites,
-                                 ro->alloc_sites, &ro->nr_alloc_sites));
-  O2C_RETURN_IF_ERROR(FillRanges("profiler free sites", config.free_sites, ro->free_sites,
-                                 &ro->nr_free_sites));
+  O2C_RETURN_IF_ERROR(CopyMergedRanges("profiler code", config.code, O2C_MAX_RANGES,
+                                       ro->code_ranges, &ro->nr_code));
+  O2C_RETURN_IF_ERROR(CopyMergedRanges("profiler allocation sites", config.alloc_sites,
+                                       O2C_MAX_RANGES, ro->alloc_sites, &ro->nr_alloc_sites));
+  O2C_RETURN_IF_ERROR(CopyMergedRanges("profiler free sites", config.free_sites, O2C_MAX_RANGES,
+                                       ro->free_sites, &ro->nr_free_sites));
   ro->text_start = config.kernel_text.start;
   ro->text_end = config.kernel_text.end;
   ro->negative_rate = config.negative_rate;
