@@ -30,7 +30,9 @@ class ProfilerProgramsTest : public ::testing::TestWithParam<KmemHookFlavor> {
     static const KernelFeatures* features = new KernelFeatures(KernelFeatures::Probe());
     const Feature needed = GetParam() == KmemHookFlavor::kTpBtf ? Feature::kTpBtf
                                                                 : Feature::kRawTp;
-    if (!features->Has(needed)) GTEST_SKIP() << "SKIPPED: no " << KmemHookFlavorName(GetParam());
+    // Where the kernel lacks this flavour (tp_btf on 6.1 cannot read the
+    // object pointer), the tests check that loading it is refused instead.
+    missing_ = !features->Has(needed);
     auto kallsyms = Kallsyms::FromFile();
     ASSERT_THAT(kallsyms, IsOk());
     auto ranges = PipeFunctionRanges(*kallsyms);
@@ -46,10 +48,21 @@ class ProfilerProgramsTest : public ::testing::TestWithParam<KmemHookFlavor> {
     config_.flavor = GetParam();
   }
 
+  // On a kernel without this flavour: expects Load to be refused by the
+  // kernel, naming the load, and returns true.
+  bool RefusedWhereMissing() {
+    if (!missing_) return false;
+    EXPECT_THAT(ProfilerPrograms::Load(config_),
+                StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("profiler: load")));
+    return true;
+  }
+
   ProfilerConfig config_;
+  bool missing_ = false;
 };
 
 TEST_P(ProfilerProgramsTest, NewPipesArePositivesOldPipesAreNeither) {
+  if (RefusedWhereMissing()) return;
   config_.negative_rate = 1;  // every outside free
   auto profiler = ProfilerPrograms::Load(config_);
   ASSERT_THAT(profiler, IsOk());
