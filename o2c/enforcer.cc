@@ -137,15 +137,11 @@ absl::StatusOr<std::unique_ptr<Enforcer>> Enforcer::Attach(const Compartment& co
   const bpf::KernelFeatures& features = *options.features;
   if (model != nullptr) O2C_RETURN_IF_ERROR(CheckModel(*model));
   O2C_ASSIGN_OR_RETURN(bpf::KmemHookFlavor flavor, bpf::ChooseKmemHookFlavor(features));
-  const bpf::Symbol* stext = kallsyms.Find("_stext");
-  const bpf::Symbol* etext = kallsyms.Find("_etext");
-  if (stext == nullptr || etext == nullptr) {
-    return absl::NotFoundError("kallsyms: no _stext/_etext: cannot bound kernel text");
-  }
+  O2C_ASSIGN_OR_RETURN(bpf::AddressRange kernel_text, kallsyms.KernelText());
 
   bpf::EnforcerConfig config;
   config.flavor = flavor;
-  config.kernel_text = {stext->address, etext->address};
+  config.kernel_text = kernel_text;
   config.tgid = options.scope_tgid;
   config.object_events = options.object_events;
   CompartmentRanges ranges = RangesOf(compartment);

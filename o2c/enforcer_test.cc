@@ -18,32 +18,18 @@
 #include "o2c/bpf/tree_codegen_random.h"
 #include "o2c/fixture_model.h"
 #include "testing/kernel_test.h"
+#include "testing/pipes.h"
 #include "testing/status_matchers.h"
 
 namespace o2c {
 namespace {
 
+using ::o2c::testing::CloseAll;
 using ::o2c::testing::IsOk;
+using ::o2c::testing::OpenPipes;
+using ::o2c::testing::Pipe;
 using ::o2c::testing::StatusIs;
 using ::testing::HasSubstr;
-
-struct Pipe {
-  int fds[2] = {-1, -1};
-  void Close() {
-    close(fds[0]);
-    close(fds[1]);
-  }
-};
-
-std::vector<Pipe> OpenPipes(int n) {
-  std::vector<Pipe> pipes(n);
-  for (Pipe& p : pipes) EXPECT_EQ(pipe2(p.fds, 0), 0);
-  return pipes;
-}
-
-void CloseAll(std::vector<Pipe>& pipes) {
-  for (Pipe& p : pipes) p.Close();
-}
 
 // Names of every BPF program in the kernel, by id.
 std::set<std::pair<uint32_t, std::string>> KernelPrograms() {
@@ -315,19 +301,7 @@ TEST_F(EnforcerTest, DetachRemovesEveryProgram) {
   (*enforcer)->Detach();
   EXPECT_THAT((*enforcer)->Stats(), StatusIs(absl::StatusCode::kFailedPrecondition,
                                              HasSubstr("detached")));
-  std::vector<uint32_t> alive = ids;
-  for (int tries = 0; tries < 100 && !alive.empty(); ++tries) {
-    std::vector<uint32_t> still;
-    for (uint32_t id : alive) {
-      int fd = bpf_prog_get_fd_by_id(id);
-      if (fd >= 0) {
-        close(fd);
-        still.push_back(id);
-      }
-    }
-    alive = still;
-    if (!alive.empty()) usleep(100 * 1000);
-  }
+  std::vector<uint32_t> alive = ::o2c::testing::WaitUntilUnloaded(ids);
   EXPECT_TRUE(alive.empty());
 }
 

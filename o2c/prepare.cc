@@ -44,12 +44,7 @@ absl::StatusOr<bpf::ProfilerConfig> ProfilerConfigFor(const Compartment& compart
       new bpf::KernelFeatures(bpf::KernelFeatures::Probe());
   bpf::ProfilerConfig config;
   O2C_ASSIGN_OR_RETURN(config.flavor, bpf::ChooseKmemHookFlavor(*features));
-  const bpf::Symbol* stext = kallsyms.Find("_stext");
-  const bpf::Symbol* etext = kallsyms.Find("_etext");
-  if (stext == nullptr || etext == nullptr) {
-    return absl::NotFoundError("kallsyms: no _stext/_etext: cannot bound kernel text");
-  }
-  config.kernel_text = {stext->address, etext->address};
+  O2C_ASSIGN_OR_RETURN(config.kernel_text, kallsyms.KernelText());
   CompartmentRanges ranges = RangesOf(compartment);
   config.code = ranges.code;
   config.alloc_sites = ranges.alloc_sites;

@@ -27,4 +27,20 @@ std::string WhyNoBpf() {
   return "";
 }
 
+std::vector<uint32_t> WaitUntilUnloaded(std::vector<uint32_t> ids, double seconds) {
+  for (int tries = 0; tries < seconds * 10 && !ids.empty(); ++tries) {
+    std::vector<uint32_t> loaded;
+    for (uint32_t id : ids) {
+      int fd = bpf_prog_get_fd_by_id(id);
+      if (fd >= 0) {
+        close(fd);
+        loaded.push_back(id);
+      }
+    }
+    ids = loaded;
+    if (!ids.empty()) usleep(100 * 1000);
+  }
+  return ids;
+}
+
 }  // namespace o2c::testing

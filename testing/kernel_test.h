@@ -4,7 +4,9 @@
 #ifndef O2C_TESTING_KERNEL_TEST_H_
 #define O2C_TESTING_KERNEL_TEST_H_
 
+#include <cstdint>
 #include <string>
+#include <vector>
 
 #include "gtest/gtest.h"
 
@@ -12,6 +14,11 @@ namespace o2c::testing {
 
 // Returns "" when this process can load BPF programs, else why not.
 std::string WhyNoBpf();
+
+// Waits up to `seconds` until no program of `ids` is loaded any more and
+// returns those still loaded. The kernel frees programs asynchronously (prog
+// arrays are cleared from a work item, programs after an RCU grace period).
+std::vector<uint32_t> WaitUntilUnloaded(std::vector<uint32_t> ids, double seconds = 10);
 
 }  // namespace o2c::testing
 

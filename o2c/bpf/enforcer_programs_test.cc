@@ -16,32 +16,18 @@
 #include "o2c/bpf/pipe_functions.h"
 #include "o2c/bpf/tree_program.h"
 #include "testing/kernel_test.h"
+#include "testing/pipes.h"
 #include "testing/status_matchers.h"
 
 namespace o2c::bpf {
 namespace {
 
+using ::o2c::testing::CloseAll;
 using ::o2c::testing::IsOk;
+using ::o2c::testing::OpenPipes;
+using ::o2c::testing::Pipe;
 using ::o2c::testing::StatusIs;
 using ::testing::HasSubstr;
-
-struct Pipe {
-  int fds[2] = {-1, -1};
-  void Close() {
-    close(fds[0]);
-    close(fds[1]);
-  }
-};
-
-std::vector<Pipe> OpenPipes(int n) {
-  std::vector<Pipe> pipes(n);
-  for (Pipe& p : pipes) EXPECT_EQ(pipe2(p.fds, 0), 0);
-  return pipes;
-}
-
-void CloseAll(std::vector<Pipe>& pipes) {
-  for (Pipe& p : pipes) p.Close();
-}
 
 // A one-leaf tree that answers `label` for every object.
 ml::DecisionTree ConstantTree(int32_t label) {
@@ -64,14 +50,12 @@ class EnforcerProgramsTest : public ::testing::Test {
     ASSERT_THAT(kallsyms, IsOk());
     auto ranges = PipeFunctionRanges(*kallsyms);
     ASSERT_THAT(ranges, IsOk());
-    const Symbol* stext = kallsyms->Find("_stext");
-    const Symbol* etext = kallsyms->Find("_etext");
-    ASSERT_NE(stext, nullptr);
-    ASSERT_NE(etext, nullptr);
+    auto kernel_text = kallsyms->KernelText();
+    ASSERT_THAT(kernel_text, IsOk());
     config_.code = *ranges;
     config_.alloc_sites = *ranges;  // every call from pipe code
     config_.free_sites = *ranges;
-    config_.kernel_text = {stext->address, etext->address};
+    config_.kernel_text = *kernel_text;
     config_.tgid = static_cast<uint32_t>(getpid());
     config_.flavor = *flavor;
   }
@@ -275,21 +259,7 @@ TEST_F(EnforcerProgramsTest, DestructionUnloadsEveryProgram) {
       close(fd);
     }
   }
-  // The kernel frees programs asynchronously (prog arrays are cleared from
-  // a work item, programs after an RCU grace period): wait up to 10 s.
-  std::vector<uint32_t> alive = ids;
-  for (int tries = 0; tries < 100 && !alive.empty(); ++tries) {
-    std::vector<uint32_t> still;
-    for (uint32_t id : alive) {
-      int fd = bpf_prog_get_fd_by_id(id);
-      if (fd >= 0) {
-        close(fd);
-        still.push_back(id);
-      }
-    }
-    alive = still;
-    if (!alive.empty()) usleep(100 * 1000);
-  }
+  std::vector<uint32_t> alive = ::o2c::testing::WaitUntilUnloaded(ids);
   EXPECT_TRUE(alive.empty()) << alive.size() << " programs still loaded, first id "
                              << alive.front();
 }

@@ -136,6 +136,15 @@ absl::StatusOr<AddressRange> Kallsyms::FunctionRange(absl::string_view name) con
   return RangeOf(*found.front());
 }
 
+absl::StatusOr<AddressRange> Kallsyms::KernelText() const {
+  const Symbol* stext = Find("_stext");
+  const Symbol* etext = Find("_etext");
+  if (stext == nullptr || etext == nullptr) {
+    return absl::NotFoundError("kallsyms: no _stext/_etext: cannot bound kernel text");
+  }
+  return AddressRange{stext->address, etext->address};
+}
+
 std::vector<std::string> Kallsyms::SuggestFunctions(absl::string_view name,
                                                     size_t max_results) const {
   size_t limit = std::max<size_t>(1, name.size() / 3);

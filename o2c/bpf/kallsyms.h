@@ -72,6 +72,9 @@ class Kallsyms {
   std::vector<std::string> SuggestFunctions(absl::string_view name,
                                             size_t max_results = 3) const;
 
+  // The kernel's text, [_stext, _etext): NotFound if either is missing.
+  absl::StatusOr<AddressRange> KernelText() const;
+
   // Every symbol, sorted by address.
   const std::vector<Symbol>& symbols() const { return symbols_; }
   size_t size() const { return symbols_.size(); }

@@ -85,6 +85,18 @@ TEST(KallsymsTest, SuggestsNearFunctionNames) {
   EXPECT_TRUE(table->SuggestFunctions("zzzzzzzzzzzz").empty());
 }
 
+TEST(KallsymsTest, KernelTextIsStextToEtext) {
+  auto table = Kallsyms::FromText(
+      "ffffffff81000000 T _stext\nffffffff81000100 t f\nffffffff82209988 T _etext\n");
+  ASSERT_TRUE(table.ok());
+  auto text = table->KernelText();
+  ASSERT_TRUE(text.ok()) << text.status();
+  EXPECT_EQ(text->start, 0xffffffff81000000u);
+  EXPECT_EQ(text->end, 0xffffffff82209988u);
+  EXPECT_THAT(Kallsyms::FromText(kTable)->KernelText(),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("no _stext/_etext")));
+}
+
 TEST(KallsymsTest, ZeroedAddressesAreAnError) {
   auto table = Kallsyms::FromText(
       "0000000000000000 T _text\n0000000000000000 t alloc_pipe_info\n", "/proc/kallsyms");

@@ -37,14 +37,12 @@ class ProfilerProgramsTest : public ::testing::TestWithParam<KmemHookFlavor> {
     ASSERT_THAT(kallsyms, IsOk());
     auto ranges = PipeFunctionRanges(*kallsyms);
     ASSERT_THAT(ranges, IsOk());
-    const Symbol* stext = kallsyms->Find("_stext");
-    const Symbol* etext = kallsyms->Find("_etext");
-    ASSERT_NE(stext, nullptr);
-    ASSERT_NE(etext, nullptr);
+    auto kernel_text = kallsyms->KernelText();
+    ASSERT_THAT(kernel_text, IsOk());
     config_.code = *ranges;
     config_.alloc_sites = *ranges;  // every call from pipe code
     config_.free_sites = *ranges;
-    config_.kernel_text = {stext->address, etext->address};
+    config_.kernel_text = *kernel_text;
     config_.flavor = GetParam();
   }
 

@@ -17,8 +17,8 @@ def o2c_kernel_test(name, srcs, deps = [], data = [], tags = [], vm = True, **kw
     Args:
       name: the test's name.
       srcs: its sources.
-      deps: its dependencies (gtest_main, kernel_test and status_matchers come
-        with it).
+      deps: its dependencies (gtest_main, kernel_test, pipes and
+        status_matchers come with it).
       data: runtime files; testdata/ among them is copied into the VM.
       tags: extra tags.
       vm: also declare the `_vm` twin.
@@ -27,6 +27,7 @@ def o2c_kernel_test(name, srcs, deps = [], data = [], tags = [], vm = True, **kw
     common = [
         "//testing:gtest_main",
         "//testing:kernel_test",
+        "//testing:pipes",
         "//testing:status_matchers",
     ]
     cc_test(
