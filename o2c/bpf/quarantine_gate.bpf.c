@@ -1,0 +1,101 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The quarantine gate: while the shared `quarantine` map holds a non-zero
+ * value, BPF LSM refuses (-EPERM) every read, write, ioctl and open of a
+ * file whose file_operations lead into the compartment's code (for pipes,
+ * read_iter == pipe_read and friends). The enforcer detects; this denies.
+ * Files outside the compartment are never touched, and while the gate is
+ * open each hook costs one array lookup. */
+#include "vmlinux.h"
+
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+
+#include "o2c/bpf/enforcer_abi.h"
+#include "o2c/bpf/kmem_sites.h"
+#include "o2c/bpf/lib/ranges.bpf.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+#define EPERM 1
+
+/* Set by the loader before load: the compartment's code, sorted, disjoint. */
+const volatile __u32 nr_code = 0;
+const volatile struct o2c_code_range code_ranges[O2C_MAX_RANGES] = {};
+
+/* The caller's state map (the loader reuses its fd): non-zero = quarantined. */
+struct {
+  __uint(type, BPF_MAP_TYPE_ARRAY);
+  __uint(max_entries, 1);
+  __type(key, __u32);
+  __type(value, __u32);
+} quarantine SEC(".maps");
+
+/* Accesses refused, per CPU (no atomics on the deny path). */
+struct {
+  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+  __uint(max_entries, 1);
+  __type(key, __u32);
+  __type(value, __u64);
+} denials SEC(".maps");
+
+static __always_inline bool gate_closed(void)
+{
+  __u32 key = 0;
+  __u32 *state = bpf_map_lookup_elem(&quarantine, &key);
+
+  return state && *state;
+}
+
+static __always_inline bool in_code(const void *fn)
+{
+  return fn && o2c_find_range(code_ranges, nr_code, O2C_MAX_RANGES, (__u64)fn) >= 0;
+}
+
+/* A file is the compartment's when one of its handlers is compartment code:
+ * every access to it then runs that code. */
+static __always_inline bool compartment_file(struct file *file)
+{
+  const struct file_operations *fop = BPF_CORE_READ(file, f_op);
+
+  if (!fop)
+    return false;
+  return in_code(BPF_CORE_READ(fop, read_iter)) || in_code(BPF_CORE_READ(fop, write_iter)) ||
+         in_code(BPF_CORE_READ(fop, open)) || in_code(BPF_CORE_READ(fop, poll));
+}
+
+static __always_inline int gate(struct file *file)
+{
+  if (!gate_closed() || !compartment_file(file))
+    return 0;
+  __u32 key = 0;
+  __u64 *n = bpf_map_lookup_elem(&denials, &key);
+
+  if (n)
+    (*n)++;
+  return -EPERM;
+}
+
+SEC("lsm/file_permission")
+int BPF_PROG(gate_file_permission, struct file *file, int mask, int ret)
+{
+  if (ret)
+    return ret; /* an earlier hook already refused */
+  return gate(file);
+}
+
+SEC("lsm/file_open")
+int BPF_PROG(gate_file_open, struct file *file, int ret)
+{
+  if (ret)
+    return ret;
+  return gate(file);
+}
+
+SEC("lsm/file_ioctl")
+int BPF_PROG(gate_file_ioctl, struct file *file, unsigned int cmd, unsigned long arg, int ret)
+{
+  if (ret)
+    return ret;
+  return gate(file);
+}
