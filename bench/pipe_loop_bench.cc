@@ -11,7 +11,15 @@
 // a shared machine), with the fixture model and without per-object events.
 // Rounds are interleaved (a b c, b c a, c a b, ...) so that the machine's
 // drift hits every row alike; each row prints the median over rounds and its
-// ratio to (a). Run as root: bazel run -c opt //bench:pipe_loop_bench
+// ratio to (a). The same configurations then time an eventfd() + close loop,
+// whose kmem events all come from outside the compartment: the common case,
+// which the enforcer's filters must make cost close to the floor.
+// Last, with the kernel's BPF run-time statistics on (which slow every
+// program, so never during the timed rounds), each program's mean cost per
+// run and its missed runs are printed.
+// Run as root: bazel run -c opt //bench:pipe_loop_bench [-- ROUNDS ITERATIONS]
+#include <bpf/bpf.h>
+#include <sys/eventfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -21,8 +29,9 @@
 #include <cstring>
 #include <fstream>
 #include <functional>
-#include <sstream>
 #include <memory>
+#include <set>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -56,6 +65,53 @@ double PipeLoopNsPerIteration(int iterations) {
   }
   return std::chrono::duration<double, std::nano>(Clock::now() - start).count() /
          iterations;
+}
+
+double EventfdLoopNsPerIteration(int iterations) {
+  auto start = Clock::now();
+  for (int i = 0; i < iterations; ++i) {
+    int fd = eventfd(0, 0);
+    if (fd < 0) {
+      std::perror("eventfd");
+      std::exit(1);
+    }
+    close(fd);
+  }
+  return std::chrono::duration<double, std::nano>(Clock::now() - start).count() /
+         iterations;
+}
+
+struct Loop {
+  const char* name;
+  double (*ns_per_iteration)(int iterations);
+};
+
+std::set<uint32_t> LoadedProgramIds() {
+  std::set<uint32_t> ids;
+  uint32_t id = 0;
+  while (bpf_prog_get_next_id(id, &id) == 0) ids.insert(id);
+  return ids;
+}
+
+// Runs, run time and missed runs of one loaded program.
+struct ProgramCost {
+  std::string name;
+  uint64_t runs = 0, run_time_ns = 0, misses = 0;
+};
+
+std::vector<ProgramCost> CostOf(const std::set<uint32_t>& ids) {
+  std::vector<ProgramCost> costs;
+  for (uint32_t id : ids) {
+    int fd = bpf_prog_get_fd_by_id(id);
+    if (fd < 0) continue;
+    bpf_prog_info info = {};
+    uint32_t len = sizeof(info);
+    if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0) {
+      costs.push_back({info.name, info.run_cnt, info.run_time_ns, info.recursion_misses});
+    }
+    close(fd);
+  }
+  return costs;
 }
 
 // Something attached for one measurement; destroying it detaches.
@@ -157,38 +213,80 @@ int Run(int rounds, int iterations) {
       {"(d) enforcer, transition", [&] { return enforcer(false); }},
       {"(e) enforcer, final phase", [&] { return enforcer(true); }},
   };
-  std::printf("pipe_loop_bench: kernel %s, hooks %s, %d rounds x %d iterations "
-              "(pipe2 + 2 close), interleaved\n",
+  std::printf("pipe_loop_bench: kernel %s, hooks %s, %d rounds x %d iterations, "
+              "interleaved\n",
               features.kernel_release().c_str(), bpf::KmemHookFlavorName(*flavor), rounds,
               iterations);
-  PipeLoopNsPerIteration(iterations);  // warm up caches and slabs
-  std::vector<std::vector<double>> samples(configs.size());
-  for (int round = 0; round < rounds; ++round) {
-    for (size_t k = 0; k < configs.size(); ++k) {
-      size_t c = (round + k) % configs.size();
-      absl::StatusOr<Attachment> attached = configs[c].attach();
-      if (!attached.ok()) {
-        std::fprintf(stderr, "pipe_loop_bench: %s: %s\n", configs[c].name.c_str(),
-                     std::string(attached.status().message()).c_str());
-        return 1;
+  const Loop loops[] = {
+      {"pipe2 + 2 close: 2 compartment allocations and frees per iteration",
+       PipeLoopNsPerIteration},
+      {"eventfd + close: every kmem event outside the compartment", EventfdLoopNsPerIteration},
+  };
+  for (const Loop& loop : loops) {
+    loop.ns_per_iteration(iterations);  // warm up caches and slabs
+    std::vector<std::vector<double>> samples(configs.size());
+    for (int round = 0; round < rounds; ++round) {
+      for (size_t k = 0; k < configs.size(); ++k) {
+        size_t c = (round + k) % configs.size();
+        absl::StatusOr<Attachment> attached = configs[c].attach();
+        if (!attached.ok()) {
+          std::fprintf(stderr, "pipe_loop_bench: %s: %s\n", configs[c].name.c_str(),
+                       std::string(attached.status().message()).c_str());
+          return 1;
+        }
+        samples[c].push_back(loop.ns_per_iteration(iterations));
       }
-      samples[c].push_back(PipeLoopNsPerIteration(iterations));
+      std::fprintf(stderr, "\r  round %d/%d", round + 1, rounds);
     }
-    std::fprintf(stderr, "\r  round %d/%d", round + 1, rounds);
-  }
-  std::fprintf(stderr, "\n");
-  double base = Median(samples[0]);
-  double floor_overhead = Median(samples[1]) - base;
-  std::printf("%-26s %12s %10s %18s\n", "config", "ns/iter", "ratio(a)", "overhead/floor");
-  for (size_t c = 0; c < configs.size(); ++c) {
-    double m = Median(samples[c]);
-    std::printf("%-26s %12.0f %9.3fx", configs[c].name.c_str(), m, m / base);
-    if (c == 0) {
-      std::printf(" %18s\n", "-");
-    } else {
-      std::printf(" %17.2fx\n", floor_overhead > 0 ? (m - base) / floor_overhead : 0.0);
+    std::fprintf(stderr, "\n");
+    double base = Median(samples[0]);
+    double floor_overhead = Median(samples[1]) - base;
+    std::printf("\n%s\n", loop.name);
+    std::printf("%-26s %12s %10s %18s\n", "config", "ns/iter", "ratio(a)", "overhead/floor");
+    for (size_t c = 0; c < configs.size(); ++c) {
+      double m = Median(samples[c]);
+      std::printf("%-26s %12.0f %9.3fx", configs[c].name.c_str(), m, m / base);
+      if (c == 0) {
+        std::printf(" %18s\n", "-");
+      } else {
+        std::printf(" %17.2fx\n", floor_overhead > 0 ? (m - base) / floor_overhead : 0.0);
+      }
     }
   }
+
+  // Per program, with run-time statistics on (they slow every program).
+  int stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
+  if (stats_fd < 0) {
+    std::printf("\nper-program costs: BPF run-time statistics unavailable (errno %d)\n", errno);
+    return 0;
+  }
+  std::printf("\nper program, %d pipe-loop iterations, BPF statistics on\n", iterations);
+  std::printf("%-26s %-24s %10s %9s %8s\n", "config", "program", "runs", "ns/run", "missed");
+  double floor_program_ns = 0;
+  for (size_t c = 1; c < configs.size(); ++c) {
+    std::set<uint32_t> before = LoadedProgramIds();
+    absl::StatusOr<Attachment> attached = configs[c].attach();
+    if (!attached.ok()) return 1;
+    std::set<uint32_t> ours;
+    for (uint32_t id : LoadedProgramIds()) {
+      if (!before.count(id)) ours.insert(id);
+    }
+    PipeLoopNsPerIteration(iterations);
+    double ns_per_iteration = 0;
+    for (const ProgramCost& p : CostOf(ours)) {
+      if (p.runs == 0 && p.misses == 0) continue;
+      ns_per_iteration += static_cast<double>(p.run_time_ns) / iterations;
+      std::printf("%-26s %-24s %10llu %9.1f %8llu\n", configs[c].name.c_str(), p.name.c_str(),
+                  static_cast<unsigned long long>(p.runs),
+                  p.runs ? static_cast<double>(p.run_time_ns) / p.runs : 0.0,
+                  static_cast<unsigned long long>(p.misses));
+    }
+    if (c == 1) floor_program_ns = ns_per_iteration;
+    std::printf("%-26s %-24s %10s %9.1f ns/iter, %.2fx the empty programs'\n",
+                configs[c].name.c_str(), "(all programs)", "", ns_per_iteration,
+                floor_program_ns > 0 ? ns_per_iteration / floor_program_ns : 0.0);
+  }
+  close(stats_fd);
   return 0;
 }
 

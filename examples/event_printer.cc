@@ -35,8 +35,9 @@ std::string FormatEvent(const Event& e, int max_stack_frames) {
       return absl::StrCat("EVENTS LOST ", e.lost(), " ring-buffer records (ring buffer full)");
     case Event::MISSED_RUNS:
       return absl::StrCat("MISSED     ", e.lost(),
-                          " kmem events not seen (a preempted BPF program blocks its next "
-                          "run on that CPU)");
+                          " kmem events not seen (nested in a run of the same program on "
+                          "that CPU); allocations missed so far: ",
+                          e.missed_allocations());
     default:
       return "event ?";
   }
@@ -46,7 +47,8 @@ std::string FormatStats(const EnforcerStats& s) {
   return absl::StrCat("tracked ", s.tracked, ", live ", s.live_tracked(), ", auditions ",
                       s.audition_own, " own / ", s.audition_kernel, " kernel, violations ",
                       s.violations, ", kills ", s.kills, ", map full ", s.map_full,
-                      ", events lost ", s.events_lost, ", missed runs ", s.missed_runs);
+                      ", events lost ", s.events_lost, ", missed runs ", s.missed_allocations,
+                      " allocations + ", s.missed_frees, " frees");
 }
 
 }  // namespace o2c::cli

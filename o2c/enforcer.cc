@@ -137,10 +137,12 @@ absl::StatusOr<std::unique_ptr<Enforcer>> Enforcer::Attach(const Compartment& co
   const bpf::KernelFeatures& features = *options.features;
   if (model != nullptr) O2C_RETURN_IF_ERROR(CheckModel(*model));
   O2C_ASSIGN_OR_RETURN(bpf::KmemHookFlavor flavor, bpf::ChooseKmemHookFlavor(features));
+  const bpf::FreeHookMechanism free_mechanism = bpf::ChooseFreeHookMechanism(features);
   O2C_ASSIGN_OR_RETURN(bpf::AddressRange kernel_text, kallsyms.KernelText());
 
   bpf::EnforcerConfig config;
   config.flavor = flavor;
+  config.free_mechanism = free_mechanism;
   config.kernel_text = kernel_text;
   config.tgid = options.scope_tgid;
   config.object_events = options.object_events;
@@ -170,10 +172,14 @@ absl::StatusOr<std::unique_ptr<Enforcer>> Enforcer::Attach(const Compartment& co
   mechanisms.push_back(absl::StrCat("private heap: ", flavor_name,
                                     " on kmalloc and kmem_cache_alloc (", config.alloc_sites.size(),
                                     compartment.sites_exact() ? " call sites)" : " code ranges)"));
-  mechanisms.push_back(absl::StrCat("free sites: ", flavor_name, " on kfree and kmem_cache_free (",
-                                    free_fallback ? "any call inside compartment code"
-                                                  : "exact call sites",
-                                    "); a free is seen before it happens but cannot be skipped"));
+  mechanisms.push_back(absl::StrCat(
+      "free sites: ", bpf::FreeHookMechanismName(free_mechanism, flavor),
+      " on kfree and kmem_cache_free (",
+      free_fallback ? "any call inside compartment code" : "exact call sites", "); ",
+      free_mechanism == bpf::FreeHookMechanism::kKprobe
+          ? "kprobes see the caller, fentry does not, so fentry is not used; "
+          : "no kprobes on this kernel; ",
+      "a free is seen before it happens but cannot be skipped"));
   if (model != nullptr) {
     state->class_names = model->class_names();
     O2C_ASSIGN_OR_RETURN(bpf::EmittedProgram tree,
@@ -239,6 +245,7 @@ absl::StatusOr<int> Enforcer::Poll(int timeout_ms) {
     Event e;
     e.set_kind(Event::MISSED_RUNS);
     e.set_lost(stats.missed_runs - state_->missed_runs_reported);
+    e.set_missed_allocations(stats.missed_allocations);
     state_->missed_runs_reported = stats.missed_runs;
     state_->Deliver(e);
   }
@@ -284,7 +291,10 @@ absl::StatusOr<EnforcerStats> Enforcer::Stats() const {
   s.map_full = raw[O2C_STAT_MAP_FULL];
   s.events = raw[O2C_STAT_EVENTS];
   s.events_lost = raw[O2C_STAT_EVENTS_LOST];
-  O2C_ASSIGN_OR_RETURN(s.missed_runs, state_->programs->MissedRuns());
+  O2C_ASSIGN_OR_RETURN(bpf::MissedRuns missed, state_->programs->Missed());
+  s.missed_allocations = missed.allocations;
+  s.missed_frees = missed.frees;
+  s.missed_runs = missed.allocations + missed.frees;
   return s;
 }
 

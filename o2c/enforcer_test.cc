@@ -107,6 +107,12 @@ TEST_F(EnforcerTest, OldPipesAreAuditionedNewOnesTracked) {
       Enforcer::Attach(compartment, policy, model_.get(), *kallsyms_, Scoped(getpid()));
   ASSERT_THAT(enforcer, IsOk());
   for (const std::string& m : (*enforcer)->Mechanisms()) std::cout << "  " << m << "\n";
+  // Frees are watched by kprobes where the kernel has them (the 6.1 VM),
+  // else by the tracepoints (this host).
+  EXPECT_THAT((*enforcer)->Mechanisms(),
+              ::testing::Contains(HasSubstr(features_->Has(bpf::Feature::kKprobe)
+                                                ? "free sites: kprobe on kfree"
+                                                : "free sites: tp_btf on kfree")));
   std::vector<Pipe> new_pipes = OpenPipes(15);
   CloseAll(new_pipes);
   CloseAll(old_pipes);
@@ -176,15 +182,14 @@ TEST_F(EnforcerTest, BenignWorkloadWithAttachOnTheFlyHasNoViolations) {
   EXPECT_EQ(stats->audition_kernel, 0u);
   EXPECT_GT(stats->tracked, 100000u);
   EXPECT_EQ(stats->live_tracked(), 0u) << "every tracked pipe object was freed";
-  // Every untracked free at a free site was auditioned. At most the window
-  // open at the attach (64 pipes, 2 objects each) is untracked; the kernel
-  // skips some program runs on this preemptible kernel (a program preempted
-  // on a CPU blocks its next run there), and those are counted, not hidden.
+  // Every untracked free at a free site was auditioned. The free hooks are
+  // attached before the allocation hooks, so the window open then (64 pipes,
+  // 2 objects each, one pipe perhaps between close and reopen) is untracked
+  // and auditioned when closed; pipes opened between the two attaches are
+  // too. Kernel-side misses (runs the kernel skipped) are counted, not hidden.
   EXPECT_EQ(stats->audition_own + stats->audition_kernel, stats->untracked_frees);
-  EXPECT_GT(stats->audition_own, 0u);
-  EXPECT_LE(stats->audition_own, 128u);
+  EXPECT_GE(stats->audition_own, 126u);
   EXPECT_EQ(stats->map_full + stats->events_lost, 0u);
-  if (stats->audition_own < 128u) EXPECT_GT(stats->missed_runs, 0u);
 }
 
 TEST_F(EnforcerTest, ForeignFreesInTheFinalPhaseKillTheTask) {

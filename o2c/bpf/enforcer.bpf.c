@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The enforcer's kernel side: the compartment's private heap and its free
  * sites, on the four kmem tracepoints (tp_btf, or raw_tp where tp_btf cannot
- * read the object pointer; the loader enables one flavour).
+ * read the object pointer; the loader enables one flavour), with the frees
+ * watched by kprobes instead where the kernel has them.
  *
  * - allocation at a compartment allocation site: track the object;
  * - free of a tracked object: untrack it (counting frees by outside code);
@@ -42,20 +43,6 @@ const volatile __u32 target_tgid = 0;
 /* Written by user space while attached (aligned 32-bit stores: atomic). */
 __u32 phase = O2C_PHASE_TRANSITION;
 __u32 quarantined = 0;
-
-struct {
-  __uint(type, BPF_MAP_TYPE_HASH);
-  __uint(max_entries, 65536); /* the policy's limit, set by the loader */
-  __type(key, __u64);
-  __type(value, struct o2c_object);
-} tracked SEC(".maps");
-
-struct {
-  __uint(type, BPF_MAP_TYPE_ARRAY);
-  __uint(max_entries, O2C_SUMMARY_SLOTS);
-  __type(key, __u32);
-  __type(value, __u32);
-} summary SEC(".maps");
 
 struct {
   __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -141,18 +128,31 @@ static __always_inline void violation(void *ctx, __u32 kind, __u64 object, __u64
   o2c_event_submit(e);
 }
 
-static __always_inline void on_alloc(__u64 call_site, __u64 ptr, __u64 size, __u64 cache)
+static __always_inline __u64 object_size(struct kmem_cache *s)
+{
+  return s ? BPF_CORE_READ(s, object_size) : 0;
+}
+
+/* `size` is the allocation's size, or 0 when it is the cache's object size:
+ * read only for the compartment's own allocations. */
+static __always_inline void on_alloc(__u64 call_site, __u64 ptr, __u64 size,
+                                     struct kmem_cache *cache)
 {
   struct o2c_object info;
   struct o2c_event *e;
+  enum o2c_track_result tracked;
 
-  if (!ptr || out_of_scope() || !in_ranges(alloc_sites, nr_alloc_sites, call_site))
+  if (!ptr || !in_ranges(alloc_sites, nr_alloc_sites, call_site) || out_of_scope())
     return;
-  info.size = size;
+  info.size = cache ? object_size(cache) : size;
   info.site = call_site;
-  info.cache = cache;
-  info.time_ns = bpf_ktime_get_ns();
-  if (o2c_track(ptr, &info)) {
+  info.cache = (__u64)cache;
+  /* Jiffies cost a load; bpf_ktime_get_ns() costs ~45 ns on this VM's
+   * clock, 40% of this path (pipe_loop_bench), and tracing programs may not
+   * use the coarse clock. */
+  info.jiffies = bpf_jiffies64();
+  tracked = o2c_track(ptr, &info);
+  if (tracked == O2C_TRACK_FULL) {
     o2c_count(O2C_STAT_MAP_FULL);
     e = o2c_event_reserve(O2C_EVENT_MAP_FULL, ptr, call_site);
     if (e) {
@@ -162,6 +162,8 @@ static __always_inline void on_alloc(__u64 call_site, __u64 ptr, __u64 size, __u
     return;
   }
   o2c_count(O2C_STAT_TRACKED);
+  if (tracked == O2C_TRACKED_IN_OVERFLOW)
+    o2c_count(O2C_STAT_OVERFLOWED);
   if (object_events) {
     e = o2c_event_reserve(O2C_EVENT_TRACKED, ptr, call_site);
     if (e) {
@@ -171,8 +173,9 @@ static __always_inline void on_alloc(__u64 call_site, __u64 ptr, __u64 size, __u
   }
 }
 
+/* `cache` is the object's slab cache, or NULL for kfree (size unknown). */
 static __always_inline void on_free(void *ctx, void *prog_array, __u64 call_site, __u64 ptr,
-                                    __s64 size)
+                                    struct kmem_cache *cache)
 {
   struct o2c_extractor_config cfg = {
       .compartment = code_ranges,
@@ -185,30 +188,29 @@ static __always_inline void on_free(void *ctx, void *prog_array, __u64 call_site
   struct o2c_audition *a;
   struct o2c_event *e;
   __u32 zero = 0;
+  __s64 size;
 
   if (!ptr || out_of_scope())
     return;
-  if (o2c_maybe_tracked(ptr)) {
-    if (o2c_untrack(ptr, &info)) {
-      bool by_kernel = !in_ranges(code_ranges, nr_code, call_site);
+  if (o2c_untrack(ptr, &info)) {
+    bool by_kernel = !in_ranges(code_ranges, nr_code, call_site);
 
-      o2c_count(by_kernel ? O2C_STAT_FREED_BY_KERNEL : O2C_STAT_FREED_OWN);
-      if (object_events) {
-        e = o2c_event_reserve(O2C_EVENT_FREED, ptr, call_site);
-        if (e) {
-          e->detail = by_kernel;
-          e->size = info.size;
-          o2c_event_submit(e);
-        }
+    o2c_count(by_kernel ? O2C_STAT_FREED_BY_KERNEL : O2C_STAT_FREED_OWN);
+    if (object_events) {
+      e = o2c_event_reserve(O2C_EVENT_FREED, ptr, call_site);
+      if (e) {
+        e->detail = by_kernel;
+        e->size = info.size;
+        o2c_event_submit(e);
       }
-      return;
     }
-    o2c_count(O2C_STAT_SUMMARY_MISSES);
+    return;
   }
   if (!in_ranges(free_sites, nr_free_sites, call_site))
     return;
   /* The compartment frees an object it never allocated while we watched. */
   o2c_count(O2C_STAT_UNTRACKED_FREES);
+  size = cache ? (__s64)object_size(cache) : -1;
   if (phase == O2C_PHASE_FINAL) {
     violation(ctx, O2C_VIOLATION_UNTRACKED_FREE, ptr, call_site, size, -1, -1);
     return;
@@ -254,17 +256,12 @@ static __always_inline int on_verdict(void *ctx)
   return 0;
 }
 
-static __always_inline __u64 object_size(struct kmem_cache *s)
-{
-  return s ? BPF_CORE_READ(s, object_size) : 0;
-}
-
 /* tp_btf entry points. */
 SEC("tp_btf/kmalloc")
 int BPF_PROG(btf_kmalloc, unsigned long call_site, const void *ptr, size_t bytes_req,
              size_t bytes_alloc)
 {
-  on_alloc(call_site, (__u64)ptr, bytes_alloc, 0);
+  on_alloc(call_site, (__u64)ptr, bytes_alloc, NULL);
   return 0;
 }
 
@@ -272,14 +269,14 @@ SEC("tp_btf/kmem_cache_alloc")
 int BPF_PROG(btf_kmem_cache_alloc, unsigned long call_site, const void *ptr,
              struct kmem_cache *s)
 {
-  on_alloc(call_site, (__u64)ptr, object_size(s), (__u64)s);
+  on_alloc(call_site, (__u64)ptr, 0, s);
   return 0;
 }
 
 SEC("tp_btf/kfree")
 int BPF_PROG(btf_kfree, unsigned long call_site, const void *ptr)
 {
-  on_free(ctx, &audition_kfree, call_site, (__u64)ptr, -1);
+  on_free(ctx, &audition_kfree, call_site, (__u64)ptr, NULL);
   return 0;
 }
 
@@ -287,7 +284,7 @@ SEC("tp_btf/kmem_cache_free")
 int BPF_PROG(btf_kmem_cache_free, unsigned long call_site, const void *ptr,
              struct kmem_cache *s)
 {
-  on_free(ctx, &audition_cache_free, call_site, (__u64)ptr, object_size(s));
+  on_free(ctx, &audition_cache_free, call_site, (__u64)ptr, s);
   return 0;
 }
 
@@ -301,28 +298,28 @@ int verdict_btf_kmem_cache_free(void *ctx) { return on_verdict(ctx); }
 SEC("raw_tp/kmalloc")
 int BPF_PROG(raw_kmalloc, __u64 call_site, __u64 ptr, __u64 bytes_req, __u64 bytes_alloc)
 {
-  on_alloc(call_site, ptr, bytes_alloc, 0);
+  on_alloc(call_site, ptr, bytes_alloc, NULL);
   return 0;
 }
 
 SEC("raw_tp/kmem_cache_alloc")
 int BPF_PROG(raw_kmem_cache_alloc, __u64 call_site, __u64 ptr, __u64 s)
 {
-  on_alloc(call_site, ptr, object_size((struct kmem_cache *)s), s);
+  on_alloc(call_site, ptr, 0, (struct kmem_cache *)s);
   return 0;
 }
 
 SEC("raw_tp/kfree")
 int BPF_PROG(raw_kfree, __u64 call_site, __u64 ptr)
 {
-  on_free(ctx, &audition_kfree, call_site, ptr, -1);
+  on_free(ctx, &audition_kfree, call_site, ptr, NULL);
   return 0;
 }
 
 SEC("raw_tp/kmem_cache_free")
 int BPF_PROG(raw_kmem_cache_free, __u64 call_site, __u64 ptr, __u64 s)
 {
-  on_free(ctx, &audition_cache_free, call_site, ptr, object_size((struct kmem_cache *)s));
+  on_free(ctx, &audition_cache_free, call_site, ptr, (struct kmem_cache *)s);
   return 0;
 }
 
@@ -331,3 +328,32 @@ int verdict_raw_kfree(void *ctx) { return on_verdict(ctx); }
 
 SEC("raw_tp/kmem_cache_free")
 int verdict_raw_kmem_cache_free(void *ctx) { return on_verdict(ctx); }
+
+/* kprobe entry points for the frees, where the kernel has kprobes: at the
+ * entry of kfree / kmem_cache_free the caller's return address is on top of
+ * the stack, which is the call site the tracepoints report. */
+SEC("kprobe/kfree")
+int BPF_KPROBE(kp_kfree, const void *ptr)
+{
+  __u64 call_site = 0;
+
+  BPF_KPROBE_READ_RET_IP(call_site, ctx);
+  on_free(ctx, &audition_kfree, call_site, (__u64)ptr, NULL);
+  return 0;
+}
+
+SEC("kprobe/kmem_cache_free")
+int BPF_KPROBE(kp_kmem_cache_free, struct kmem_cache *s, void *ptr)
+{
+  __u64 call_site = 0;
+
+  BPF_KPROBE_READ_RET_IP(call_site, ctx);
+  on_free(ctx, &audition_cache_free, call_site, (__u64)ptr, s);
+  return 0;
+}
+
+SEC("kprobe/kfree")
+int verdict_kp_kfree(void *ctx) { return on_verdict(ctx); }
+
+SEC("kprobe/kmem_cache_free")
+int verdict_kp_kmem_cache_free(void *ctx) { return on_verdict(ctx); }

@@ -7,9 +7,6 @@
 
 /* Most code ranges / call sites of each kind one enforcer watches. */
 #define O2C_MAX_RANGES 256
-/* Counting-filter slots summarizing the tracked objects: a free whose slot
- * is 0 is of an untracked object, known without a hash lookup. */
-#define O2C_SUMMARY_SLOTS (1 << 16)
 /* Kernel stack frames kept with a violation. */
 #define O2C_STACK_DEPTH 32
 
@@ -57,19 +54,19 @@ enum o2c_stat {
   O2C_STAT_MAP_FULL,            /* allocations not tracked: the map was full */
   O2C_STAT_EVENTS,              /* records written to the ring buffer */
   O2C_STAT_EVENTS_LOST,         /* records lost: the ring buffer was full */
-  O2C_STAT_SUMMARY_MISSES,      /* summary said "maybe tracked", the map said no */
+  O2C_STAT_OVERFLOWED,          /* tracked in the overflow map: their bucket was full */
   O2C_STAT_COUNT,
 };
 
-/* A tracked object (the value of the `tracked` hash map, keyed by address). */
+/* A tracked object's record (lib/heap_tracker.bpf.h keeps it by address). */
 struct o2c_object {
   __u64 size;
   __u64 site;    /* allocation call site (return address) */
   __u64 cache;   /* struct kmem_cache *, 0 for kmalloc */
-  __u64 time_ns; /* bpf_ktime_get_ns() at allocation */
+  __u64 jiffies; /* bpf_jiffies64() at allocation */
 };
 O2C_ABI_ASSERT(sizeof(struct o2c_object) == 32, "o2c_object size");
-O2C_ABI_ASSERT(O2C_OFFSETOF(struct o2c_object, time_ns) == 24, "o2c_object.time_ns");
+O2C_ABI_ASSERT(O2C_OFFSETOF(struct o2c_object, jiffies) == 24, "o2c_object.jiffies");
 
 /* One ring-buffer record. */
 struct o2c_event {

@@ -12,6 +12,7 @@
 #include "o2c/bpf/code_ranges.h"
 #include "o2c/bpf/kmem_sites.h"  // struct o2c_code_range, before the skeleton
 #include "o2c/bpf/enforcer.skel.h"
+#include "o2c/bpf/heap_tracker_maps.h"
 #include "o2c/bpf/links.h"
 #include "o2c/bpf/program_loader.h"
 #include "o2c/status_macros.h"
@@ -45,7 +46,7 @@ const char* StatName(o2c_stat stat) {
     case O2C_STAT_MAP_FULL: return "map_full";
     case O2C_STAT_EVENTS: return "events";
     case O2C_STAT_EVENTS_LOST: return "events_lost";
-    case O2C_STAT_SUMMARY_MISSES: return "summary_misses";
+    case O2C_STAT_OVERFLOWED: return "overflowed";
     case O2C_STAT_COUNT: break;
   }
   return "?";
@@ -66,16 +67,14 @@ struct EnforcerPrograms::State {
   std::function<void(const o2c_event&)> on_event;  // for the ring's callback
 };
 
-EnforcerPrograms::EnforcerPrograms(std::unique_ptr<State> state, KmemHookFlavor flavor)
-    : state_(std::move(state)), flavor_(flavor) {}
+EnforcerPrograms::EnforcerPrograms(std::unique_ptr<State> state, KmemHookFlavor flavor,
+                                   FreeHookMechanism free_mechanism)
+    : state_(std::move(state)), flavor_(flavor), free_mechanism_(free_mechanism) {}
 
 EnforcerPrograms::~EnforcerPrograms() = default;
 
 absl::StatusOr<std::unique_ptr<EnforcerPrograms>> EnforcerPrograms::Load(
     const EnforcerConfig& config) {
-  if (config.max_tracked == 0) {
-    return absl::InvalidArgumentError("enforcer: max_tracked is 0");
-  }
   const uint32_t page = static_cast<uint32_t>(sysconf(_SC_PAGESIZE));
   if (config.ringbuf_bytes < page || (config.ringbuf_bytes & (config.ringbuf_bytes - 1))) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -98,11 +97,16 @@ absl::StatusOr<std::unique_ptr<EnforcerPrograms>> EnforcerPrograms::Load(
   ro->actions = config.actions | O2C_ACTION_AUDIT;
   ro->object_events = config.object_events ? 1 : 0;
   ro->target_tgid = config.tgid;
-  int err = bpf_map__set_max_entries(skel->maps.tracked, config.max_tracked);
-  if (!err) err = bpf_map__set_max_entries(skel->maps.events, config.ringbuf_bytes);
-  if (err) return LibbpfError(err, "enforcer: set map sizes");
+  O2C_ASSIGN_OR_RETURN(HeapTrackerSizes heap,
+                       SizeHeapTrackerMaps("enforcer", skel->maps.tracked, skel->maps.tracked_counts,
+                                           skel->maps.tracked_overflow, config.max_tracked));
+  ro->o2c_heap_bucket_mask = heap.buckets - 1;
+  ro->o2c_heap_capacity = config.max_tracked;
+  int err = bpf_map__set_max_entries(skel->maps.events, config.ringbuf_bytes);
+  if (err) return LibbpfError(err, "enforcer: set the ring buffer's size");
 
   O2C_RETURN_IF_ERROR(SelectKmemHookFlavor(skel->obj, config.flavor));
+  O2C_RETURN_IF_ERROR(SelectFreeHookMechanism(skel->obj, config.free_mechanism));
   bpf_program* prog;
   bpf_object__for_each_program(prog, skel->obj) {
     // Continuations run only by tail call from the trees.
@@ -113,15 +117,18 @@ absl::StatusOr<std::unique_ptr<EnforcerPrograms>> EnforcerPrograms::Load(
   O2C_RETURN_IF_ERROR(
       LoadSkeleton("enforcer: load", [&] { return enforcer_bpf__load(skel); }));
 
+  const bool kprobe = config.free_mechanism == FreeHookMechanism::kKprobe;
   const bool btf = config.flavor == KmemHookFlavor::kTpBtf;
   struct {
     bpf_map* array;
     bpf_program* verdict;
   } slots[] = {
-      {skel->maps.audition_kfree,
-       btf ? skel->progs.verdict_btf_kfree : skel->progs.verdict_raw_kfree},
-      {skel->maps.audition_cache_free, btf ? skel->progs.verdict_btf_kmem_cache_free
-                                           : skel->progs.verdict_raw_kmem_cache_free},
+      {skel->maps.audition_kfree, kprobe ? skel->progs.verdict_kp_kfree
+                                  : btf  ? skel->progs.verdict_btf_kfree
+                                         : skel->progs.verdict_raw_kfree},
+      {skel->maps.audition_cache_free, kprobe ? skel->progs.verdict_kp_kmem_cache_free
+                                       : btf  ? skel->progs.verdict_btf_kmem_cache_free
+                                              : skel->progs.verdict_raw_kmem_cache_free},
   };
   for (auto& s : slots) {
     uint32_t key = O2C_AUDITION_SLOT_VERDICT;
@@ -136,7 +143,7 @@ absl::StatusOr<std::unique_ptr<EnforcerPrograms>> EnforcerPrograms::Load(
                                      &state->on_event, nullptr));
   if (!state->ring) return LibbpfError(-errno, "map 'events': ring_buffer__new");
   return std::unique_ptr<EnforcerPrograms>(
-      new EnforcerPrograms(std::move(state), config.flavor));
+      new EnforcerPrograms(std::move(state), config.flavor, config.free_mechanism));
 }
 
 std::vector<int> EnforcerPrograms::AuditionMapFds(FreeHook hook) const {
@@ -146,7 +153,7 @@ std::vector<int> EnforcerPrograms::AuditionMapFds(FreeHook hook) const {
 }
 
 std::string EnforcerPrograms::AuditionHook(FreeHook hook) const {
-  return absl::StrCat(KmemHookFlavorName(flavor_), "/", FreeHookName(hook));
+  return absl::StrCat(FreeHookMechanismName(free_mechanism_, flavor_), "/", FreeHookName(hook));
 }
 
 absl::Status EnforcerPrograms::InstallTree(FreeHook hook, ScopedFd tree) {
@@ -162,7 +169,9 @@ absl::Status EnforcerPrograms::InstallTree(FreeHook hook, ScopedFd tree) {
 }
 
 absl::Status EnforcerPrograms::Attach() {
-  O2C_ASSIGN_OR_RETURN(state_->links, AttachAll(state_->skel->obj));
+  // Frees first: no object tracked by a new allocation hook can then be
+  // freed before its free hook is there.
+  O2C_ASSIGN_OR_RETURN(state_->links, AttachAll(state_->skel->obj, IsKmemFreeHook));
   return absl::OkStatus();
 }
 
@@ -195,8 +204,8 @@ absl::StatusOr<EnforcerStats> EnforcerPrograms::ReadStats() const {
   return total;
 }
 
-absl::StatusOr<uint64_t> EnforcerPrograms::MissedRuns() const {
-  uint64_t missed = 0;
+absl::StatusOr<MissedRuns> EnforcerPrograms::Missed() const {
+  MissedRuns missed;
   bpf_program* prog;
   bpf_object__for_each_program(prog, state_->skel->obj) {
     int fd = bpf_program__fd(prog);
@@ -206,7 +215,7 @@ absl::StatusOr<uint64_t> EnforcerPrograms::MissedRuns() const {
     if (bpf_obj_get_info_by_fd(fd, &info, &len) != 0) {
       return LibbpfError(-errno, absl::StrCat("prog '", bpf_program__name(prog), "': info"));
     }
-    missed += info.recursion_misses;
+    (IsKmemFreeHook(prog) ? missed.frees : missed.allocations) += info.recursion_misses;
   }
   return missed;
 }

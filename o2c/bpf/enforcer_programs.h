@@ -32,6 +32,7 @@ struct EnforcerConfig {
   bool object_events = true;              // TRACKED / FREED events
   uint32_t tgid = 0;                      // only this process (0: all)
   KmemHookFlavor flavor = KmemHookFlavor::kTpBtf;
+  FreeHookMechanism free_mechanism = FreeHookMechanism::kTracepoint;
 };
 
 // The two free hooks; each has its own audition prog array and tree copy.
@@ -43,6 +44,13 @@ using EnforcerStats = std::array<uint64_t, O2C_STAT_COUNT>;
 // A short name for a counter ("tracked", "events_lost", ...).
 const char* StatName(o2c_stat stat);
 
+// Runs of the enforcer's programs the kernel skipped (the program's
+// recursion_misses), by kind of hook.
+struct MissedRuns {
+  uint64_t allocations = 0;  // kmalloc / kmem_cache_alloc
+  uint64_t frees = 0;        // kfree / kmem_cache_free
+};
+
 class EnforcerPrograms {
  public:
   // Opens, configures and loads the programs (nothing attached yet).
@@ -53,7 +61,7 @@ class EnforcerPrograms {
   // tree_program.h's map slots: {scratch map, prog array}.
   std::vector<int> AuditionMapFds(FreeHook hook) const;
   // The hook a tail-call tree for `hook` must be loaded for (LoadAudition's
-  // `hook`): "tp_btf/kfree", "raw_tp/kmem_cache_free", ...
+  // `hook`): "tp_btf/kfree", "raw_tp/kmem_cache_free", "kprobe/kfree", ...
   std::string AuditionHook(FreeHook hook) const;
   // Installs `tree` (loaded for `hook`) in its prog array and keeps it.
   absl::Status InstallTree(FreeHook hook, ScopedFd tree);
@@ -71,9 +79,9 @@ class EnforcerPrograms {
   // Counters summed over CPUs.
   absl::StatusOr<EnforcerStats> ReadStats() const;
   // Runs of the entry programs the kernel skipped (bpf_prog_info's
-  // recursion_misses): a program preempted on a CPU blocks its own next run
-  // there, so on preemptible kernels some kmem events are never seen.
-  absl::StatusOr<uint64_t> MissedRuns() const;
+  // recursion_misses): a program already running on a CPU blocks its nested
+  // runs there (o2c::EnforcerStats::missed_runs says when that happens).
+  absl::StatusOr<MissedRuns> Missed() const;
   // Delivers pending events to `on_event`, waiting up to `timeout_ms` for
   // the first; returns how many were delivered.
   absl::StatusOr<int> PollEvents(int timeout_ms,
@@ -82,13 +90,16 @@ class EnforcerPrograms {
   // Kernel ids of every loaded program (entry points, continuations, trees).
   std::vector<uint32_t> ProgramIds() const;
   KmemHookFlavor flavor() const { return flavor_; }
+  FreeHookMechanism free_mechanism() const { return free_mechanism_; }
 
  private:
   struct State;
-  EnforcerPrograms(std::unique_ptr<State> state, KmemHookFlavor flavor);
+  EnforcerPrograms(std::unique_ptr<State> state, KmemHookFlavor flavor,
+                   FreeHookMechanism free_mechanism);
 
   std::unique_ptr<State> state_;
   KmemHookFlavor flavor_;
+  FreeHookMechanism free_mechanism_;
 };
 
 }  // namespace o2c::bpf

@@ -1,5 +1,7 @@
 #include "o2c/bpf/kmem_hooks.h"
 
+#include <functional>
+
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "o2c/bpf/program_loader.h"
@@ -20,11 +22,14 @@ const char* KmemHookFlavorName(KmemHookFlavor flavor) {
   return flavor == KmemHookFlavor::kTpBtf ? "tp_btf" : "raw_tp";
 }
 
-absl::Status SelectKmemHookFlavor(bpf_object* obj, KmemHookFlavor flavor) {
-  const char* unwanted = flavor == KmemHookFlavor::kTpBtf ? "raw_tp/" : "tp_btf/";
+namespace {
+
+// Turns autoload off for every program of `obj` for which `unwanted` holds.
+absl::Status DisablePrograms(bpf_object* obj,
+                             const std::function<bool(const bpf_program*)>& unwanted) {
   bpf_program* prog;
   bpf_object__for_each_program(prog, obj) {
-    if (!absl::StartsWith(bpf_program__section_name(prog), unwanted)) continue;
+    if (!unwanted(prog)) continue;
     int err = bpf_program__set_autoload(prog, false);
     if (err != 0) {
       return LibbpfError(err, absl::StrCat("prog '", bpf_program__name(prog),
@@ -32,6 +37,37 @@ absl::Status SelectKmemHookFlavor(bpf_object* obj, KmemHookFlavor flavor) {
     }
   }
   return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status SelectKmemHookFlavor(bpf_object* obj, KmemHookFlavor flavor) {
+  const char* unwanted = flavor == KmemHookFlavor::kTpBtf ? "raw_tp/" : "tp_btf/";
+  return DisablePrograms(obj, [&](const bpf_program* prog) {
+    return absl::StartsWith(bpf_program__section_name(prog), unwanted);
+  });
+}
+
+FreeHookMechanism ChooseFreeHookMechanism(const KernelFeatures& features) {
+  return features.Has(Feature::kKprobe) ? FreeHookMechanism::kKprobe
+                                        : FreeHookMechanism::kTracepoint;
+}
+
+const char* FreeHookMechanismName(FreeHookMechanism mechanism, KmemHookFlavor flavor) {
+  return mechanism == FreeHookMechanism::kKprobe ? "kprobe" : KmemHookFlavorName(flavor);
+}
+
+bool IsKmemFreeHook(const bpf_program* prog) {
+  absl::string_view section = bpf_program__section_name(prog);
+  return absl::EndsWith(section, "/kfree") || absl::EndsWith(section, "/kmem_cache_free");
+}
+
+absl::Status SelectFreeHookMechanism(bpf_object* obj, FreeHookMechanism mechanism) {
+  return DisablePrograms(obj, [&](const bpf_program* prog) {
+    bool kprobe = absl::StartsWith(bpf_program__section_name(prog), "kprobe/");
+    if (mechanism == FreeHookMechanism::kKprobe) return IsKmemFreeHook(prog) && !kprobe;
+    return kprobe;
+  });
 }
 
 }  // namespace o2c::bpf

@@ -4,6 +4,7 @@
 
 #include <bpf/libbpf.h>
 
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -17,10 +18,13 @@ struct LinkDeleter {
 using LinkPtr = std::unique_ptr<bpf_link, LinkDeleter>;
 
 // Attaches each program of `obj` whose autoload and autoattach are on, at
-// its section's hook.
+// its section's hook: first those for which `first` holds, then the others
+// (a tracker attaches its free hooks before its allocation hooks, so that no
+// object it tracks is freed unseen).
 // On any failure the links made so far are destroyed and the status names
 // the program: "prog 'btf_kfree': attach: No such file or directory".
-absl::StatusOr<std::vector<LinkPtr>> AttachAll(bpf_object* obj);
+absl::StatusOr<std::vector<LinkPtr>> AttachAll(
+    bpf_object* obj, const std::function<bool(const bpf_program*)>& first = nullptr);
 
 }  // namespace o2c::bpf
 

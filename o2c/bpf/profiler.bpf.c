@@ -37,20 +37,6 @@ const volatile __u32 negative_rate = 64; /* keep 1 in N outside frees; 0: none *
 const volatile __u32 raw_words = 0;      /* also copy O2C_PROFILE_RAW_WORDS words */
 
 struct {
-  __uint(type, BPF_MAP_TYPE_HASH);
-  __uint(max_entries, 65536); /* the policy's limit, set by the loader */
-  __type(key, __u64);
-  __type(value, struct o2c_object);
-} tracked SEC(".maps");
-
-struct {
-  __uint(type, BPF_MAP_TYPE_ARRAY);
-  __uint(max_entries, O2C_SUMMARY_SLOTS);
-  __type(key, __u32);
-  __type(value, __u32);
-} summary SEC(".maps");
-
-struct {
   __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
   __uint(max_entries, O2C_PSTAT_COUNT);
   __type(key, __u32);
@@ -90,10 +76,16 @@ static __always_inline void on_alloc(__u64 call_site, __u64 ptr, __u64 size, __u
   info.size = size;
   info.site = call_site;
   info.cache = cache;
-  info.time_ns = bpf_ktime_get_ns();
-  if (o2c_track(ptr, &info)) {
+  info.jiffies = bpf_jiffies64(); /* as the enforcer */
+  switch (o2c_track(ptr, &info)) {
+  case O2C_TRACK_FULL:
     o2c_count(O2C_PSTAT_MAP_FULL);
     return;
+  case O2C_TRACKED_IN_OVERFLOW:
+    o2c_count(O2C_PSTAT_OVERFLOWED);
+    break;
+  case O2C_TRACKED_IN_BUCKET:
+    break;
   }
   o2c_count(O2C_PSTAT_TRACKED);
 }
@@ -149,17 +141,14 @@ static __always_inline void on_free(__u32 hook, __u64 call_site, __u64 ptr, __s6
 
   if (!ptr)
     return;
-  if (o2c_maybe_tracked(ptr)) {
-    /* Features before untracking would be the same: the extractor never
-     * asks whether a word is tracked (features.h says why). */
-    if (o2c_untrack(ptr, &info)) {
-      if (in_ranges(free_sites, nr_free_sites, call_site))
-        emit_sample(O2C_LABEL_OWN, hook, call_site, ptr, size, info.site);
-      else
-        o2c_count(O2C_PSTAT_TRACKED_FREED_ELSEWHERE);
-      return;
-    }
-    o2c_count(O2C_PSTAT_SUMMARY_MISSES);
+  /* Features before untracking would be the same: the extractor never asks
+   * whether a word is tracked (features.h says why). */
+  if (o2c_untrack(ptr, &info)) {
+    if (in_ranges(free_sites, nr_free_sites, call_site))
+      emit_sample(O2C_LABEL_OWN, hook, call_site, ptr, size, info.site);
+    else
+      o2c_count(O2C_PSTAT_TRACKED_FREED_ELSEWHERE);
+    return;
   }
   if (in_ranges(code_ranges, nr_code, call_site)) {
     o2c_count(O2C_PSTAT_UNTRACKED_AT_SITE);

@@ -22,7 +22,7 @@ enum o2c_profile_stat {
                                     than profiling, neither class */
   O2C_PSTAT_MAP_FULL,            /* allocations not tracked: the map was full */
   O2C_PSTAT_SAMPLES_LOST,        /* samples lost: the ring buffer was full */
-  O2C_PSTAT_SUMMARY_MISSES,      /* summary said "maybe tracked", the map said no */
+  O2C_PSTAT_OVERFLOWED,          /* tracked in the overflow map: their bucket was full */
   O2C_PSTAT_RAW_READ_FAILED,     /* raw words unreadable (sample kept, raw zeroed) */
   O2C_PSTAT_COUNT,
 };

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "o2c/bpf/code_ranges.h"
 #include "o2c/bpf/enforcer_abi.h"
+#include "o2c/bpf/heap_tracker_maps.h"
 #include "o2c/bpf/kmem_sites.h"  // struct o2c_code_range, before the skeleton
 #include "o2c/bpf/links.h"
 #include "o2c/bpf/profiler.skel.h"
@@ -37,7 +38,7 @@ const char* ProfileStatName(o2c_profile_stat stat) {
     case O2C_PSTAT_UNTRACKED_AT_SITE: return "untracked_at_site";
     case O2C_PSTAT_MAP_FULL: return "map_full";
     case O2C_PSTAT_SAMPLES_LOST: return "samples_lost";
-    case O2C_PSTAT_SUMMARY_MISSES: return "summary_misses";
+    case O2C_PSTAT_OVERFLOWED: return "overflowed";
     case O2C_PSTAT_RAW_READ_FAILED: return "raw_read_failed";
     case O2C_PSTAT_COUNT: break;
   }
@@ -64,9 +65,6 @@ ProfilerPrograms::~ProfilerPrograms() = default;
 
 absl::StatusOr<std::unique_ptr<ProfilerPrograms>> ProfilerPrograms::Load(
     const ProfilerConfig& config) {
-  if (config.max_tracked == 0) {
-    return absl::InvalidArgumentError("profiler: max_tracked is 0");
-  }
   const uint32_t page = static_cast<uint32_t>(sysconf(_SC_PAGESIZE));
   if (config.ringbuf_bytes < page || (config.ringbuf_bytes & (config.ringbuf_bytes - 1))) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -88,9 +86,13 @@ absl::StatusOr<std::unique_ptr<ProfilerPrograms>> ProfilerPrograms::Load(
   ro->text_end = config.kernel_text.end;
   ro->negative_rate = config.negative_rate;
   ro->raw_words = config.raw_words ? 1 : 0;
-  int err = bpf_map__set_max_entries(skel->maps.tracked, config.max_tracked);
-  if (!err) err = bpf_map__set_max_entries(skel->maps.events, config.ringbuf_bytes);
-  if (err) return LibbpfError(err, "profiler: set map sizes");
+  O2C_ASSIGN_OR_RETURN(HeapTrackerSizes heap,
+                       SizeHeapTrackerMaps("profiler", skel->maps.tracked, skel->maps.tracked_counts,
+                                           skel->maps.tracked_overflow, config.max_tracked));
+  ro->o2c_heap_bucket_mask = heap.buckets - 1;
+  ro->o2c_heap_capacity = config.max_tracked;
+  int err = bpf_map__set_max_entries(skel->maps.events, config.ringbuf_bytes);
+  if (err) return LibbpfError(err, "profiler: set the ring buffer's size");
 
   O2C_RETURN_IF_ERROR(SelectKmemHookFlavor(skel->obj, config.flavor));
   O2C_RETURN_IF_ERROR(
@@ -102,7 +104,8 @@ absl::StatusOr<std::unique_ptr<ProfilerPrograms>> ProfilerPrograms::Load(
 }
 
 absl::Status ProfilerPrograms::Attach() {
-  O2C_ASSIGN_OR_RETURN(state_->links, AttachAll(state_->skel->obj));
+  // Frees first, as the enforcer: no tracked object is freed unseen.
+  O2C_ASSIGN_OR_RETURN(state_->links, AttachAll(state_->skel->obj, IsKmemFreeHook));
   return absl::OkStatus();
 }
 

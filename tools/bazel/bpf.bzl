@@ -3,7 +3,8 @@
 clang compiles the program with -target bpf against vmlinux.h (generated from
 the build machine's BTF, see //o2c/bpf:vmlinux_h); bpftool embeds the object in
 a skeleton header, so the binary carries its BPF code and needs no file at run
-time. Absolute tool paths: --incompatible_strict_action_env drops /usr/sbin.
+time. -mcpu=v3: atomics with fetch and cmpxchg (kernels >= 5.12; both
+of ours). Absolute tool paths: --incompatible_strict_action_env drops /usr/sbin.
 """
 
 load("@rules_cc//cc:defs.bzl", "cc_library")
@@ -26,7 +27,7 @@ def bpf_skeleton(name, src, hdrs = [], visibility = None):
         name = name + "_obj",
         srcs = [src] + hdrs + ["//o2c/bpf:vmlinux_h", "@libbpf//:bpf_headers"],
         outs = [obj],
-        cmd = (CLANG + " -O2 -g -Wall -Werror -target bpf -D__TARGET_ARCH_x86 " +
+        cmd = (CLANG + " -O2 -g -Wall -Werror -target bpf -mcpu=v3 -D__TARGET_ARCH_x86 " +
                "-I$(GENDIR)/o2c/bpf -I. -I$(GENDIR) " +
                "-c $(location %s) -o $@" % src),
     )
