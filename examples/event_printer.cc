@@ -48,7 +48,8 @@ std::string FormatStats(const EnforcerStats& s) {
                       s.audition_own, " own / ", s.audition_kernel, " kernel, violations ",
                       s.violations, ", kills ", s.kills, ", map full ", s.map_full,
                       ", events lost ", s.events_lost, ", missed runs ", s.missed_allocations,
-                      " allocations + ", s.missed_frees, " frees");
+                      " allocations + ", s.missed_frees, " frees, quarantine denials ",
+                      s.quarantine_denials);
 }
 
 }  // namespace o2c::cli

@@ -8,6 +8,7 @@
 #include "o2c/bpf/enforcer_programs.h"
 #include "o2c/bpf/feature_schema.h"
 #include "o2c/bpf/kmem_hooks.h"
+#include "o2c/bpf/quarantine_gate.h"
 #include "o2c/bpf/tree_program.h"
 #include "o2c/compartment_ranges.h"
 #include "o2c/status_macros.h"
@@ -49,6 +50,7 @@ absl::Status CheckModel(const AuditionModel& model) {
 
 struct Enforcer::State {
   std::unique_ptr<bpf::EnforcerPrograms> programs;
+  std::unique_ptr<bpf::QuarantineGate> gate;  // with QUARANTINE and BPF LSM
   bpf::Kallsyms kallsyms;
   Options options;
   policy::FinalPhase final_phase = policy::NO_UNTRACKED_LEFT;
@@ -203,18 +205,25 @@ absl::StatusOr<std::unique_ptr<Enforcer>> Enforcer::Attach(const Compartment& co
       (config.actions & O2C_ACTION_KILL)
           ? "kill: bpf_send_signal(SIGKILL) to the violating task, before it returns to user space"
           : "kill: off in this policy (violations are audited)");
-  bool can_deny = features.Has(bpf::Feature::kLsm) || features.Has(bpf::Feature::kFmodRet);
   if (config.actions & O2C_ACTION_QUARANTINE) {
-    mechanisms.push_back(
-        can_deny ? "quarantine: the flag is set on violation; this kernel has BPF LSM/fmod_ret, "
-                   "but O2C has no entry hook for this compartment yet: quarantine only audits"
-                 : "quarantine: this kernel has no BPF LSM and no fmod_ret: nothing can be denied, "
-                   "quarantine only audits");
+    if (features.Has(bpf::Feature::kLsm)) {
+      O2C_ASSIGN_OR_RETURN(state->gate,
+                           bpf::QuarantineGate::Attach(config.code,
+                                                       state->programs->QuarantineMapFd(),
+                                                       features));
+      mechanisms.push_back(absl::StrCat(
+          "quarantine: after a violation, BPF LSM (", absl::StrJoin(state->gate->Hooks(), ", "),
+          ") refuses the compartment's files with EPERM, for every process"));
+    } else {
+      mechanisms.push_back(absl::StrCat(
+          "quarantine: cannot deny here (no BPF LSM: ", features.Get(bpf::Feature::kLsm).detail,
+          "): a violation sets the quarantine flag and is reported, nothing is refused"));
+    }
   }
-  if (!features.Has(bpf::Feature::kFentry) && !features.Has(bpf::Feature::kKprobe)) {
-    mechanisms.push_back(
-        "not enforced here: compartment entry and access checks (no fentry, no kprobes)");
-  }
+  // Said on every kernel: only the FREE column of the access matrix is built.
+  mechanisms.push_back(
+      "not enforced: the access matrix's READ and WRITE rules and the interface's owned-argument "
+      "checks (only FREE rights, through the private heap, are enforced)");
 
   O2C_RETURN_IF_ERROR(state->programs->Attach());
   state->attached_at = Clock::now();
@@ -295,17 +304,30 @@ absl::StatusOr<EnforcerStats> Enforcer::Stats() const {
   s.missed_allocations = missed.allocations;
   s.missed_frees = missed.frees;
   s.missed_runs = missed.allocations + missed.frees;
+  if (state_->gate) {
+    O2C_ASSIGN_OR_RETURN(s.quarantine_denials, state_->gate->Denials());
+  }
   return s;
 }
 
 std::vector<uint32_t> Enforcer::ProgramIds() const {
-  return state_->programs ? state_->programs->ProgramIds() : std::vector<uint32_t>{};
+  std::vector<uint32_t> ids =
+      state_->programs ? state_->programs->ProgramIds() : std::vector<uint32_t>{};
+  if (state_->gate) {
+    for (uint32_t id : state_->gate->ProgramIds()) ids.push_back(id);
+  }
+  return ids;
 }
 
 void Enforcer::Detach() {
   if (!state_ || state_->detached) return;
   state_->detached = true;
+  state_->gate.reset();
   state_->programs.reset();
+}
+
+bool Enforcer::quarantined() const {
+  return state_->programs && state_->programs->quarantined();
 }
 
 std::string Enforcer::ToJsonLine(const Event& event) {

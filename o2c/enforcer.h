@@ -9,12 +9,14 @@
 //   entered by tail call; in the final phase it is a violation;
 // - a violation is recorded with its kernel stack and, by policy, answered
 //   with SIGKILL to the task (delivered before it returns to user space) and
-//   a quarantine flag.
+//   quarantine: from then on, where the kernel has BPF LSM, reads, writes,
+//   ioctls and opens of the compartment's files are refused with EPERM
+//   (bpf/quarantine_gate.h).
 //
-// What it cannot do, said plainly: a tracepoint sees a free before it
-// happens but cannot skip it, so a violating free is detected and its task
-// killed, never prevented; quarantine denies nothing unless the kernel has
-// BPF LSM or fmod_ret (Mechanisms() says which applies here).
+// What it cannot do, said plainly: a tracepoint or kprobe sees a free before
+// it happens but cannot skip it, so a violating free is detected and its
+// task killed, never prevented; without BPF LSM quarantine denies nothing
+// (Mechanisms() says which applies here).
 //
 // Attach is all or nothing: on failure nothing stays loaded or attached.
 // Destruction (or Detach) removes everything. Call Poll regularly: it
@@ -63,6 +65,7 @@ struct EnforcerStats {
   uint64_t missed_runs = 0;          // missed_allocations + missed_frees
   uint64_t missed_allocations = 0;   // of kmalloc / kmem_cache_alloc programs
   uint64_t missed_frees = 0;         // of kfree / kmem_cache_free programs
+  uint64_t quarantine_denials = 0;   // accesses refused while quarantined
   uint64_t live_tracked() const { return tracked - freed_own - freed_by_kernel; }
 };
 
@@ -101,6 +104,8 @@ class Enforcer {
   // Moves to the final phase now (atomically for the programs).
   void EnterFinalPhase(const std::string& reason = "requested");
   Event::Phase phase() const;
+  // Whether a violation has quarantined the compartment.
+  bool quarantined() const;
 
   absl::StatusOr<EnforcerStats> Stats() const;
   // How each hook is implemented here and what cannot be enforced, one line each.

@@ -236,6 +236,69 @@ TEST_F(EnforcerTest, ForeignFreesInTheFinalPhaseKillTheTask) {
   CloseAll(mine);
 }
 
+TEST_F(EnforcerTest, QuarantineRefusesTheCompartmentsFilesWhereBpfLsmExists) {
+  // pipe_free_only.policy with QUARANTINE instead of KILL.
+  auto base = Policy::FromFile("testdata/policies/pipe_free_only.policy");
+  ASSERT_THAT(base, IsOk());
+  std::string text = base->ToText();
+  size_t at = text.find("KILL");
+  ASSERT_NE(at, std::string::npos) << text;
+  text.replace(at, 4, "QUARANTINE");
+  auto policy = Policy::FromText(text, "pipe_free_only.policy (quarantine)");
+  ASSERT_THAT(policy, IsOk());
+  auto compartment = Compartment::Resolve(*policy, *kallsyms_);
+  ASSERT_THAT(compartment, IsOk());
+  Pipe mine;
+  ASSERT_EQ(pipe2(mine.fds, 0), 0);
+  int ready[2], go[2];
+  ASSERT_EQ(pipe(ready), 0);
+  ASSERT_EQ(pipe(go), 0);
+  pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    Pipe victim;
+    char c = 'r';
+    if (pipe2(victim.fds, 0) != 0 || write(ready[1], &c, 1) != 1 || read(go[0], &c, 1) != 1) {
+      _exit(2);
+    }
+    victim.Close();  // frees pipe objects foreign to this compartment
+    _exit(0);
+  }
+  char c;
+  ASSERT_EQ(read(ready[0], &c, 1), 1);
+  auto enforcer = Enforcer::Attach(*compartment, *policy, nullptr, *kallsyms_, Scoped(child));
+  ASSERT_THAT(enforcer, IsOk());
+  for (const std::string& m : (*enforcer)->Mechanisms()) std::cout << "  " << m << "\n";
+  EXPECT_FALSE((*enforcer)->quarantined());
+  ASSERT_EQ(write(mine.fds[1], "a", 1), 1) << "not quarantined yet";
+  ASSERT_EQ(write(go[1], "g", 1), 1);
+  int wstatus = 0;
+  ASSERT_EQ(waitpid(child, &wstatus, 0), child);
+  EXPECT_TRUE(WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0) << "no kill in this policy";
+  Drain(**enforcer);
+  ASSERT_GE(Count(Event::VIOLATION), 1);
+  for (const Event& e : events_) {
+    if (e.kind() == Event::VIOLATION) EXPECT_THAT(e.actions(), ::testing::Contains("quarantine"));
+  }
+  EXPECT_TRUE((*enforcer)->quarantined());
+  if (features_->Has(bpf::Feature::kLsm)) {
+    // Every process is refused the compartment's files now, this one too.
+    EXPECT_THAT((*enforcer)->Mechanisms(), ::testing::Contains(HasSubstr("quarantine: after")));
+    errno = 0;
+    EXPECT_EQ(write(mine.fds[1], "b", 1), -1);
+    EXPECT_EQ(errno, EPERM);
+    auto stats = (*enforcer)->Stats();
+    ASSERT_THAT(stats, IsOk());
+    EXPECT_GE(stats->quarantine_denials, 1u);
+  } else {
+    EXPECT_THAT((*enforcer)->Mechanisms(),
+                ::testing::Contains(HasSubstr("quarantine: cannot deny here")));
+    EXPECT_EQ(write(mine.fds[1], "b", 1), 1) << "nothing is refused without BPF LSM";
+  }
+  (*enforcer)->Detach();
+  EXPECT_EQ(write(mine.fds[1], "c", 1), 1) << "the gate goes with the enforcer";
+}
+
 TEST_F(EnforcerTest, TinyLimitsReportFullMapAndLostEvents) {
   auto loaded = Load("testdata/policies/pipe_tiny_limits.policy");
   ASSERT_THAT(loaded, IsOk());

@@ -42,7 +42,16 @@ const volatile __u32 target_tgid = 0;
 
 /* Written by user space while attached (aligned 32-bit stores: atomic). */
 __u32 phase = O2C_PHASE_TRANSITION;
-__u32 quarantined = 0;
+
+/* Non-zero once a violation quarantined the compartment: a map, not a
+ * global, so that the quarantine gate's LSM programs (quarantine_gate.bpf.c)
+ * can share it. */
+struct {
+  __uint(type, BPF_MAP_TYPE_ARRAY);
+  __uint(max_entries, 1);
+  __type(key, __u32);
+  __type(value, __u32);
+} quarantine SEC(".maps");
 
 struct {
   __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -113,8 +122,13 @@ static __always_inline void violation(void *ctx, __u32 kind, __u64 object, __u64
     }
   }
   if (actions & O2C_ACTION_QUARANTINE) {
-    quarantined = 1;
-    taken |= O2C_ACTION_QUARANTINE;
+    __u32 zero = 0;
+    __u32 *q = bpf_map_lookup_elem(&quarantine, &zero);
+
+    if (q) {
+      *q = 1;
+      taken |= O2C_ACTION_QUARANTINE;
+    }
   }
   e = o2c_event_reserve(O2C_EVENT_VIOLATION, object, site);
   if (!e)

@@ -186,7 +186,12 @@ o2c_phase EnforcerPrograms::phase() const {
 }
 
 bool EnforcerPrograms::quarantined() const {
-  return __atomic_load_n(&state_->skel->bss->quarantined, __ATOMIC_SEQ_CST) != 0;
+  uint32_t zero = 0, value = 0;
+  return bpf_map_lookup_elem(QuarantineMapFd(), &zero, &value) == 0 && value != 0;
+}
+
+int EnforcerPrograms::QuarantineMapFd() const {
+  return bpf_map__fd(state_->skel->maps.quarantine);
 }
 
 absl::StatusOr<EnforcerStats> EnforcerPrograms::ReadStats() const {

@@ -75,6 +75,8 @@ class EnforcerPrograms {
   void SetPhase(o2c_phase phase);
   o2c_phase phase() const;
   bool quarantined() const;
+  // The quarantine state map (ARRAY, 1 entry, u32 -> u32), for QuarantineGate.
+  int QuarantineMapFd() const;
 
   // Counters summed over CPUs.
   absl::StatusOr<EnforcerStats> ReadStats() const;
