@@ -173,7 +173,9 @@ absl::StatusOr<std::unique_ptr<Enforcer>> Enforcer::Attach(const Compartment& co
   const char* flavor_name = bpf::KmemHookFlavorName(flavor);
   mechanisms.push_back(absl::StrCat("private heap: ", flavor_name,
                                     " on kmalloc and kmem_cache_alloc (", config.alloc_sites.size(),
-                                    compartment.sites_exact() ? " call sites)" : " code ranges)"));
+                                    compartment.sites_exact() ? " call sites)" : " code ranges)",
+                                    "; the tracepoints give the object and its caller together, "
+                                    "which fentry, fexit and kprobes at an allocator do not"));
   mechanisms.push_back(absl::StrCat(
       "free sites: ", bpf::FreeHookMechanismName(free_mechanism, flavor),
       " on kfree and kmem_cache_free (",

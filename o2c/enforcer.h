@@ -54,14 +54,15 @@ struct EnforcerStats {
   uint64_t events = 0;             // ring-buffer records written
   uint64_t events_lost = 0;        // ... lost: ring buffer full
   // kmem events the kernel did not run a program for: a program already
-  // running on a CPU blocks its own nested runs there (an interrupt's kmem
-  // event inside a run in process context, or, with preempt=full, a
-  // preempted run). A missed free can leave a stale tracked object; a
+  // running on a CPU blocks its own nested runs there. On a kernel without
+  // full preemption only a nested event is missed: one in an interrupt that
+  // arrived during a run in process context (RCU callbacks freeing files and
+  // dentries, mostly). A missed free can leave a stale tracked object; a
   // missed allocation at a compartment site would make that object look
-  // untracked, so that its free could be auditioned, or in the final phase
-  // be a violation. Compartments that allocate in process context on a
-  // kernel without full preemption miss none (measured: missed_allocations
-  // is 0 in enforcer_test and the demo here).
+  // untracked, so that its free would be auditioned, or in the final phase
+  // be a violation. A compartment that allocates in process context (pipes)
+  // loses none of its allocations unless the kernel runs with preempt=full,
+  // where a preempted run blocks the next one.
   uint64_t missed_runs = 0;          // missed_allocations + missed_frees
   uint64_t missed_allocations = 0;   // of kmalloc / kmem_cache_alloc programs
   uint64_t missed_frees = 0;         // of kfree / kmem_cache_free programs
