@@ -1,5 +1,6 @@
 #include "o2c/enforcer.h"
 
+#include <algorithm>
 #include <chrono>
 
 #include "absl/strings/str_cat.h"
@@ -52,6 +53,7 @@ struct Enforcer::State {
   std::unique_ptr<bpf::EnforcerPrograms> programs;
   std::unique_ptr<bpf::QuarantineGate> gate;  // with QUARANTINE and BPF LSM
   bpf::Kallsyms kallsyms;
+  bpf::AddressRange kernel_text;
   Options options;
   policy::FinalPhase final_phase = policy::NO_UNTRACKED_LEFT;
   uint32_t time_limit_seconds = 0;
@@ -103,8 +105,19 @@ Event Enforcer::State::Convert(const o2c_event& raw) const {
       if (raw.actions & O2C_ACTION_AUDIT) e.add_actions("audit");
       if (raw.actions & O2C_ACTION_KILL) e.add_actions("kill");
       if (raw.actions & O2C_ACTION_QUARANTINE) e.add_actions("quarantine");
-      for (int64_t i = 0; i < raw.stack_bytes / 8 && i < O2C_STACK_DEPTH; ++i) {
-        e.add_stack(kallsyms.Format(raw.stack[i]));
+      {
+        // The stack starts inside our program and the hook's machinery
+        // (bpf_trace_run2, or kprobe and ftrace frames): start it at the
+        // free function the compartment called (kfree+0x20f), just above
+        // the free site, when the site is found in it.
+        int64_t depth = std::min<int64_t>(raw.stack_bytes / 8, O2C_STACK_DEPTH);
+        int64_t first = 0;
+        for (int64_t i = 0; i < depth; ++i) {
+          if (raw.stack[i] != raw.site) continue;
+          first = i > 0 && kernel_text.Contains(raw.stack[i - 1]) ? i - 1 : i;
+          break;
+        }
+        for (int64_t i = first; i < depth; ++i) e.add_stack(kallsyms.Format(raw.stack[i]));
       }
       break;
     case O2C_EVENT_MAP_FULL: e.set_kind(Event::MAP_FULL); break;
@@ -164,6 +177,7 @@ absl::StatusOr<std::unique_ptr<Enforcer>> Enforcer::Attach(const Compartment& co
 
   auto state = std::make_unique<State>();
   state->kallsyms = kallsyms;
+  state->kernel_text = kernel_text;
   state->options = std::move(options);
   state->final_phase = policy.spec().transition().final_phase();
   state->time_limit_seconds = policy.spec().transition().time_limit_seconds();

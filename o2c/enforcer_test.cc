@@ -276,7 +276,10 @@ TEST_F(EnforcerTest, ForeignFreesInTheFinalPhaseKillTheTask) {
   }
   EXPECT_EQ(v->violation(), Event::VIOLATION_UNTRACKED_FREE);
   EXPECT_THAT(v->actions(), ::testing::Contains("kill"));
-  EXPECT_FALSE(v->stack().empty());
+  ASSERT_FALSE(v->stack().empty());
+  // The stack starts at the free function, not inside the BPF machinery.
+  EXPECT_THAT(v->stack(), ::testing::Contains(v->site()));
+  EXPECT_THAT(v->stack(0), ::testing::Not(::testing::StartsWith("bpf_"))) << v->stack(0);
   EXPECT_EQ(v->tgid(), static_cast<uint32_t>(child));
   // The parent, outside the scope, closes pipes unharmed.
   std::vector<Pipe> mine = OpenPipes(3);
