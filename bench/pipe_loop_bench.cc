@@ -104,10 +104,8 @@ std::vector<ProgramCost> CostOf(const std::set<uint32_t>& ids) {
   for (uint32_t id : ids) {
     int fd = bpf_prog_get_fd_by_id(id);
     if (fd < 0) continue;
-    bpf_prog_info info = {};
-    uint32_t len = sizeof(info);
-    if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0) {
-      costs.push_back({info.name, info.run_cnt, info.run_time_ns, info.recursion_misses});
+    if (auto info = bpf::ProgramInfo(fd); info.ok()) {
+      costs.push_back({info->name, info->run_cnt, info->run_time_ns, info->recursion_misses});
     }
     close(fd);
   }

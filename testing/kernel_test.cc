@@ -27,6 +27,20 @@ std::string WhyNoBpf() {
   return "";
 }
 
+std::set<std::pair<uint32_t, std::string>> KernelPrograms() {
+  std::set<std::pair<uint32_t, std::string>> progs;
+  uint32_t id = 0;
+  while (bpf_prog_get_next_id(id, &id) == 0) {
+    int fd = bpf_prog_get_fd_by_id(id);
+    if (fd < 0) continue;
+    bpf_prog_info info = {};
+    uint32_t len = sizeof(info);
+    if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0) progs.insert({id, info.name});
+    close(fd);
+  }
+  return progs;
+}
+
 std::vector<uint32_t> WaitUntilUnloaded(std::vector<uint32_t> ids, double seconds) {
   for (int tries = 0; tries < seconds * 10 && !ids.empty(); ++tries) {
     std::vector<uint32_t> loaded;

@@ -5,7 +5,9 @@
 #define O2C_TESTING_KERNEL_TEST_H_
 
 #include <cstdint>
+#include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "gtest/gtest.h"
@@ -14,6 +16,10 @@ namespace o2c::testing {
 
 // Returns "" when this process can load BPF programs, else why not.
 std::string WhyNoBpf();
+
+// Every BPF program loaded in the kernel, as (id, name): compared before and
+// after a failure to show that nothing was left behind.
+std::set<std::pair<uint32_t, std::string>> KernelPrograms();
 
 // Waits up to `seconds` until no program of `ids` is loaded any more and
 // returns those still loaded. The kernel frees programs asynchronously (prog

@@ -215,11 +215,7 @@ absl::StatusOr<MissedRuns> EnforcerPrograms::Missed() const {
   bpf_object__for_each_program(prog, state_->skel->obj) {
     int fd = bpf_program__fd(prog);
     if (fd < 0) continue;
-    bpf_prog_info info = {};
-    uint32_t len = sizeof(info);
-    if (bpf_obj_get_info_by_fd(fd, &info, &len) != 0) {
-      return LibbpfError(-errno, absl::StrCat("prog '", bpf_program__name(prog), "': info"));
-    }
+    O2C_ASSIGN_OR_RETURN(bpf_prog_info info, ProgramInfo(fd));
     (IsKmemFreeHook(prog) ? missed.frees : missed.allocations) += info.recursion_misses;
   }
   return missed;
@@ -243,9 +239,7 @@ std::vector<uint32_t> EnforcerPrograms::ProgramIds() const {
   for (const ScopedFd& tree : state_->trees) fds.push_back(tree.get());
   std::vector<uint32_t> ids;
   for (int fd : fds) {
-    bpf_prog_info info = {};
-    uint32_t len = sizeof(info);
-    if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0) ids.push_back(info.id);
+    if (auto info = ProgramInfo(fd); info.ok()) ids.push_back(info->id);
   }
   return ids;
 }

@@ -68,6 +68,15 @@ std::string LogTail(absl::string_view log, size_t max_bytes) {
   return absl::StrReplaceAll(log, {{"\n", " | "}});
 }
 
+absl::StatusOr<bpf_prog_info> ProgramInfo(int prog_fd) {
+  bpf_prog_info info = {};
+  uint32_t len = sizeof(info);
+  if (bpf_obj_get_info_by_fd(prog_fd, &info, &len) != 0) {
+    return LibbpfError(-errno, absl::StrCat("prog fd ", prog_fd, ": info"));
+  }
+  return info;
+}
+
 absl::Status LibbpfError(int err, absl::string_view what) {
   int e = ErrnoOf(err);
   return ErrnoStatus(e, absl::StrCat(what, ": ", std::strerror(e)));

@@ -44,6 +44,10 @@ struct LoadStats {
 absl::StatusOr<ScopedFd> LoadRawProgram(const RawProgram& program,
                                         LoadStats* stats = nullptr);
 
+// The kernel's information on the loaded program `prog_fd` (its id, name,
+// run counts and missed runs).
+absl::StatusOr<bpf_prog_info> ProgramInfo(int prog_fd);
+
 // The errno a status from this file carries (0 if none): refusals keep the
 // kernel's errno so callers can tell EPERM from EINVAL.
 int StatusErrno(const absl::Status& status);

@@ -86,9 +86,7 @@ std::vector<uint32_t> QuarantineGate::ProgramIds() const {
   bpf_object__for_each_program(prog, state_->skel->obj) {
     int fd = bpf_program__fd(prog);
     if (fd < 0) continue;
-    bpf_prog_info info = {};
-    uint32_t len = sizeof(info);
-    if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0) ids.push_back(info.id);
+    if (auto info = ProgramInfo(fd); info.ok()) ids.push_back(info->id);
   }
   return ids;
 }

@@ -34,26 +34,13 @@ namespace o2c::bpf {
 namespace {
 
 using ::o2c::testing::IsOk;
+using ::o2c::testing::KernelPrograms;
 using ::o2c::testing::Pipe;
 using ::o2c::testing::StatusIs;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 
-// Every BPF program in the kernel: (id, name).
-std::set<std::pair<uint32_t, std::string>> KernelPrograms() {
-  std::set<std::pair<uint32_t, std::string>> progs;
-  uint32_t id = 0;
-  while (bpf_prog_get_next_id(id, &id) == 0) {
-    int fd = bpf_prog_get_fd_by_id(id);
-    if (fd < 0) continue;
-    bpf_prog_info info = {};
-    uint32_t len = sizeof(info);
-    if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0) progs.insert({id, info.name});
-    close(fd);
-  }
-  return progs;
-}
 
 // Names of the gate's programs loaded since `before` (other tests may load
 // their own programs meanwhile).
