@@ -11,6 +11,7 @@
 #include <random>
 #include <set>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "o2c/bpf/feature_schema.h"
@@ -337,6 +338,41 @@ TEST_F(EnforcerTest, QuarantineRefusesTheCompartmentsFilesWhereBpfLsmExists) {
   EXPECT_EQ(write(mine.fds[1], "c", 1), 1) << "the gate goes with the enforcer";
 }
 
+TEST_F(EnforcerTest, FallsBackWhenKprobesAndLsmAreAbsent) {
+  // The fallbacks of a kernel without kprobes and BPF LSM (this host's
+  // mechanisms), checked on every kernel: tracepoints watch the frees and
+  // quarantine says it cannot deny.
+  auto base = Policy::FromFile("testdata/policies/pipe.policy");
+  ASSERT_THAT(base, IsOk());
+  std::string text = base->ToText();
+  size_t at = text.find("KILL");
+  ASSERT_NE(at, std::string::npos);
+  text.replace(at, 4, "QUARANTINE");
+  auto policy = Policy::FromText(text, "pipe.policy (quarantine)");
+  ASSERT_THAT(policy, IsOk());
+  auto compartment = Compartment::Resolve(*policy, *kallsyms_);
+  ASSERT_THAT(compartment, IsOk());
+  bpf::KernelFeatures fewer =
+      features_->Without({bpf::Feature::kKprobe, bpf::Feature::kLsm}, "disabled by the test");
+  Enforcer::Options options = Scoped(getpid());
+  options.features = &fewer;
+  auto enforcer = Enforcer::Attach(*compartment, *policy, model_.get(), *kallsyms_, options);
+  ASSERT_THAT(enforcer, IsOk());
+  const char* flavor = features_->Has(bpf::Feature::kTpBtf) ? "tp_btf" : "raw_tp";
+  EXPECT_THAT((*enforcer)->Mechanisms(),
+              ::testing::Contains(HasSubstr(absl::StrCat("free sites: ", flavor, " on kfree"))));
+  EXPECT_THAT((*enforcer)->Mechanisms(),
+              ::testing::Contains(HasSubstr("quarantine: cannot deny here")));
+  // And it still tracks: 10 new pipes are 20 tracked objects, all freed.
+  std::vector<Pipe> pipes = OpenPipes(10);
+  CloseAll(pipes);
+  Drain(**enforcer);
+  auto stats = (*enforcer)->Stats();
+  ASSERT_THAT(stats, IsOk());
+  EXPECT_EQ(stats->tracked, 20u);
+  EXPECT_EQ(stats->freed_own, 20u);
+}
+
 TEST_F(EnforcerTest, TinyLimitsReportFullMapAndLostEvents) {
   auto loaded = Load("testdata/policies/pipe_tiny_limits.policy");
   ASSERT_THAT(loaded, IsOk());
@@ -381,6 +417,21 @@ TEST_F(EnforcerTest, FailedAttachLeavesNothingBehind) {
   EXPECT_THAT(Enforcer::Attach(compartment, policy, &*huge, *kallsyms_, Scoped(getpid())),
               StatusIs(absl::StatusCode::kResourceExhausted,
                        HasSubstr("instructions; the kernel loads at most")));
+  // A kernel without the kmem hooks' program types.
+  bpf::KernelFeatures bare =
+      features_->Without({bpf::Feature::kTpBtf, bpf::Feature::kRawTp}, "disabled by the test");
+  Enforcer::Options on_bare = Scoped(getpid());
+  on_bare.features = &bare;
+  EXPECT_THAT(Enforcer::Attach(compartment, policy, model_.get(), *kallsyms_, on_bare),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("neither tp_btf nor raw_tp works")));
+  // A policy naming a function this kernel does not have fails to resolve,
+  // naming it, before anything could load.
+  auto typo = Policy::FromText(
+      "name: \"typo\" compartment { function: \"alloc_pipe_inf\" }", "typo.policy");
+  ASSERT_THAT(typo, IsOk());
+  EXPECT_THAT(Compartment::Resolve(*typo, *kallsyms_),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("alloc_pipe_inf")));
   // Programs are freed asynchronously: wait until the kernel's list is back.
   std::set<std::pair<uint32_t, std::string>> left;
   for (int tries = 0; tries < 100; ++tries) {

@@ -381,6 +381,17 @@ KernelFeatures KernelFeatures::Probe() {
   return k;
 }
 
+KernelFeatures KernelFeatures::Without(std::initializer_list<Feature> features,
+                                       const std::string& why) const {
+  KernelFeatures copy = *this;
+  for (FeatureResult& r : copy.results_) {
+    for (Feature f : features) {
+      if (r.feature == f) r = FeatureResult{f, false, EPERM, why};
+    }
+  }
+  return copy;
+}
+
 bool KernelFeatures::Has(Feature feature) const { return Get(feature).works; }
 
 const FeatureResult& KernelFeatures::Get(Feature feature) const {

@@ -4,6 +4,7 @@
 #ifndef O2C_BPF_KERNEL_FEATURES_H_
 #define O2C_BPF_KERNEL_FEATURES_H_
 
+#include <initializer_list>
 #include <string>
 #include <vector>
 
@@ -46,6 +47,10 @@ class KernelFeatures {
   // directory (and unmounts it) if it is not mounted, to learn whether classic
   // tracepoints work once it is.
   static KernelFeatures Probe();
+
+  // A copy in which `features` read as refused (errno EPERM, detail `why`):
+  // what O2C does on a kernel without them, e.g. to force a fallback.
+  KernelFeatures Without(std::initializer_list<Feature> features, const std::string& why) const;
 
   bool Has(Feature feature) const;
   const FeatureResult& Get(Feature feature) const;
