@@ -81,6 +81,21 @@ class EnforcerTest : public ::testing::Test {
     return std::make_pair(std::move(*policy), std::move(*compartment));
   }
 
+  // Like Load, with the policy's KILL action replaced by QUARANTINE.
+  absl::StatusOr<std::pair<Policy, Compartment>> LoadQuarantining(const std::string& path) {
+    auto policy = Policy::FromFile(path);
+    if (!policy.ok()) return policy.status();
+    std::string text = policy->ToText();
+    size_t at = text.find("KILL");
+    if (at == std::string::npos) return absl::NotFoundError(path + ": no KILL action");
+    text.replace(at, 4, "QUARANTINE");
+    policy = Policy::FromText(text, path + " (quarantine)");
+    if (!policy.ok()) return policy.status();
+    auto compartment = Compartment::Resolve(*policy, *kallsyms_);
+    if (!compartment.ok()) return compartment.status();
+    return std::make_pair(std::move(*policy), std::move(*compartment));
+  }
+
   Enforcer::Options Scoped(pid_t tgid) {
     Enforcer::Options o;
     o.scope_tgid = static_cast<uint32_t>(tgid);
@@ -289,23 +304,16 @@ TEST_F(EnforcerTest, ForeignFreesInTheFinalPhaseKillTheTask) {
 
 TEST_F(EnforcerTest, QuarantineRefusesTheCompartmentsFilesWhereBpfLsmExists) {
   // pipe_free_only.policy with QUARANTINE instead of KILL.
-  auto base = Policy::FromFile("testdata/policies/pipe_free_only.policy");
-  ASSERT_THAT(base, IsOk());
-  std::string text = base->ToText();
-  size_t at = text.find("KILL");
-  ASSERT_NE(at, std::string::npos) << text;
-  text.replace(at, 4, "QUARANTINE");
-  auto policy = Policy::FromText(text, "pipe_free_only.policy (quarantine)");
-  ASSERT_THAT(policy, IsOk());
-  auto compartment = Compartment::Resolve(*policy, *kallsyms_);
-  ASSERT_THAT(compartment, IsOk());
+  auto loaded = LoadQuarantining("testdata/policies/pipe_free_only.policy");
+  ASSERT_THAT(loaded, IsOk());
+  auto& [policy, compartment] = *loaded;
   Pipe mine;
   ASSERT_EQ(pipe2(mine.fds, 0), 0);
   int go[2];
   ASSERT_EQ(pipe(go), 0);
   pid_t child = ForkPipeCloser(go[0]);
   ASSERT_GT(child, 0);
-  auto enforcer = Enforcer::Attach(*compartment, *policy, nullptr, *kallsyms_, Scoped(child));
+  auto enforcer = Enforcer::Attach(compartment, policy, nullptr, *kallsyms_, Scoped(child));
   ASSERT_THAT(enforcer, IsOk());
   for (const std::string& m : (*enforcer)->Mechanisms()) std::cout << "  " << m << "\n";
   EXPECT_FALSE((*enforcer)->quarantined());
@@ -342,21 +350,14 @@ TEST_F(EnforcerTest, FallsBackWhenKprobesAndLsmAreAbsent) {
   // The fallbacks of a kernel without kprobes and BPF LSM (this host's
   // mechanisms), checked on every kernel: tracepoints watch the frees and
   // quarantine says it cannot deny.
-  auto base = Policy::FromFile("testdata/policies/pipe.policy");
-  ASSERT_THAT(base, IsOk());
-  std::string text = base->ToText();
-  size_t at = text.find("KILL");
-  ASSERT_NE(at, std::string::npos);
-  text.replace(at, 4, "QUARANTINE");
-  auto policy = Policy::FromText(text, "pipe.policy (quarantine)");
-  ASSERT_THAT(policy, IsOk());
-  auto compartment = Compartment::Resolve(*policy, *kallsyms_);
-  ASSERT_THAT(compartment, IsOk());
+  auto loaded = LoadQuarantining("testdata/policies/pipe.policy");
+  ASSERT_THAT(loaded, IsOk());
+  auto& [policy, compartment] = *loaded;
   bpf::KernelFeatures fewer =
       features_->Without({bpf::Feature::kKprobe, bpf::Feature::kLsm}, "disabled by the test");
   Enforcer::Options options = Scoped(getpid());
   options.features = &fewer;
-  auto enforcer = Enforcer::Attach(*compartment, *policy, model_.get(), *kallsyms_, options);
+  auto enforcer = Enforcer::Attach(compartment, policy, model_.get(), *kallsyms_, options);
   ASSERT_THAT(enforcer, IsOk());
   const char* flavor = features_->Has(bpf::Feature::kTpBtf) ? "tp_btf" : "raw_tp";
   EXPECT_THAT((*enforcer)->Mechanisms(),
