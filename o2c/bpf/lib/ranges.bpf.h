@@ -11,6 +11,9 @@ static __always_inline int o2c_find_range(const volatile struct o2c_code_range *
 {
   __u32 lo = 0, hi = n;
 
+  /* Most addresses lie outside the whole span: two compares decide. */
+  if (n == 0 || n > max || ip < r[0].start || ip >= r[n - 1].end)
+    return -1;
   /* 2^9 > every O2C range array; each step halves [lo, hi). */
   for (int step = 0; step < 9 && lo < hi; step++) {
     __u32 mid = (lo + hi) / 2;
