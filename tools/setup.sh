@@ -38,3 +38,13 @@ fi
 # The VM tier's kernel: Debian's stock linux-image-amd64, cached outside the
 # source tree (tools/vmtest/fetch_kernel.sh; a no-op once cached).
 bash "$(dirname "$0")/vmtest/fetch_kernel.sh"
+# The VM tier's test module (testdata/vulnmod) is built against that kernel's
+# headers: Debian's linux-headers package of the same version.
+vm_version=$(cat "${O2C_VMTEST_CACHE:-/var/cache/o2c-vmtest}/current/VERSION")
+if ! dpkg-query -W -f='${Status}' "linux-headers-${vm_version}" 2>/dev/null |
+    grep -q "install ok installed"; then
+  echo "setup.sh: installing linux-headers-${vm_version}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get install -y -q --no-install-recommends "linux-headers-${vm_version}" ||
+    { apt-get update -q && apt-get install -y -q --no-install-recommends "linux-headers-${vm_version}"; }
+fi

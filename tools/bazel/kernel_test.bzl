@@ -11,7 +11,8 @@ clarity of one result per target, and Bazel runs two at once.
 
 load("@rules_cc//cc:defs.bzl", "cc_test")
 
-def o2c_kernel_test(name, srcs, deps = [], data = [], tags = [], vm = True, **kwargs):
+def o2c_kernel_test(name, srcs, deps = [], data = [], tags = [], vm = True, host = True,
+                    **kwargs):
     """A kernel-tier gtest (O2C_REQUIRE_KERNEL() inside) and its VM twin.
 
     Args:
@@ -22,6 +23,9 @@ def o2c_kernel_test(name, srcs, deps = [], data = [], tags = [], vm = True, **kw
       data: runtime files; testdata/ among them is copied into the VM.
       tags: extra tags.
       vm: also declare the `_vm` twin.
+      host: run on this machine's kernel too; False for what only the VM's
+        kernel can do (loading a module): the host test is then "manual",
+        built for the VM but not run by `bazel test //...`.
       **kwargs: passed to cc_test.
     """
     common = [
@@ -35,7 +39,7 @@ def o2c_kernel_test(name, srcs, deps = [], data = [], tags = [], vm = True, **kw
         srcs = srcs,
         deps = deps + [d for d in common if d not in deps],
         data = data,
-        tags = tags + ["kernel", "no-sandbox"],
+        tags = tags + ["kernel", "no-sandbox"] + ([] if host else ["manual"]),
         **kwargs
     )
     if vm:

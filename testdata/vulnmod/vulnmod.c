@@ -1,0 +1,126 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vulnmod: a deliberately vulnerable misc device, the compartment of O2C's
+ * VM-tier exploit test (o2c/enforcer_vulnmod_test.cc). Never load it on a
+ * machine that matters.
+ *
+ * /dev/vulnmod keeps up to VULN_SLOTS objects of its own (VULN_ALLOC,
+ * VULN_FREE). Its table has one more entry after the slots: a bitmap the
+ * kernel allocated for it (bitmap_zalloc, so allocated by lib/bitmap.c, not
+ * by this module). The bug: VULN_FREE checks `index > VULN_SLOTS` instead
+ * of `index >= VULN_SLOTS`, so index VULN_SLOTS makes the module kfree() an
+ * object it does not own: the arbitrary-free primitive a real exploit turns
+ * into a use-after-free of a kernel object. Nothing else uses that bitmap,
+ * so freeing it leaves the test kernel healthy.
+ */
+#include <linux/bitmap.h>
+#include <linux/fs.h>
+#include <linux/miscdevice.h>
+#include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "vulnmod.h"
+
+static DEFINE_MUTEX(vuln_lock);
+/* [0, VULN_SLOTS): the module's objects; [VULN_SLOTS]: the kernel's bitmap. */
+static void *vuln_table[VULN_SLOTS + 1];
+
+static noinline long vuln_alloc(__u32 index, __u32 size)
+{
+	if (index >= VULN_SLOTS || size == 0 || size > 4096)
+		return -EINVAL;
+	if (vuln_table[index])
+		return -EBUSY;
+	vuln_table[index] = kmalloc(size, GFP_KERNEL);
+	return vuln_table[index] ? 0 : -ENOMEM;
+}
+
+static noinline long vuln_free(__u32 index)
+{
+	if (index > VULN_SLOTS) /* the bug: should be >= */
+		return -EINVAL;
+	kfree(vuln_table[index]);
+	vuln_table[index] = NULL;
+	return 0;
+}
+
+static noinline long vuln_write(__u32 index, const void __user *data, __u32 size)
+{
+	if (index >= VULN_SLOTS || !vuln_table[index])
+		return -EINVAL;
+	/* A second bug, unused by the test: no bound on size. */
+	return copy_from_user(vuln_table[index], data, size) ? -EFAULT : 0;
+}
+
+static long vuln_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	struct vuln_request req;
+	long ret;
+
+	if (copy_from_user(&req, (void __user *)arg, sizeof(req)))
+		return -EFAULT;
+	mutex_lock(&vuln_lock);
+	switch (cmd) {
+	case VULN_ALLOC:
+		ret = vuln_alloc(req.index, req.size);
+		break;
+	case VULN_FREE:
+		ret = vuln_free(req.index);
+		break;
+	case VULN_WRITE:
+		ret = vuln_write(req.index, u64_to_user_ptr(req.data), req.size);
+		break;
+	default:
+		ret = -ENOTTY;
+	}
+	mutex_unlock(&vuln_lock);
+	return ret;
+}
+
+static int vuln_open(struct inode *inode, struct file *file)
+{
+	return 0;
+}
+
+static const struct file_operations vuln_fops = {
+	.owner = THIS_MODULE,
+	.open = vuln_open,
+	.unlocked_ioctl = vuln_ioctl,
+};
+
+static struct miscdevice vuln_device = {
+	.minor = MISC_DYNAMIC_MINOR,
+	.name = "vulnmod",
+	.fops = &vuln_fops,
+	.mode = 0666,
+};
+
+static int __init vuln_init(void)
+{
+	int err;
+
+	vuln_table[VULN_SLOTS] = bitmap_zalloc(512, GFP_KERNEL);
+	if (!vuln_table[VULN_SLOTS])
+		return -ENOMEM;
+	err = misc_register(&vuln_device);
+	if (err)
+		bitmap_free(vuln_table[VULN_SLOTS]);
+	return err;
+}
+
+static void __exit vuln_exit(void)
+{
+	int i;
+
+	misc_deregister(&vuln_device);
+	for (i = 0; i < VULN_SLOTS; i++)
+		kfree(vuln_table[i]);
+	bitmap_free(vuln_table[VULN_SLOTS]);
+}
+
+module_init(vuln_init);
+module_exit(vuln_exit);
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("A deliberately vulnerable device for O2C's VM-tier tests");
