@@ -25,6 +25,12 @@ std::string Hex(uint64_t v) { return absl::StrCat("0x", absl::Hex(v)); }
 absl::Status CheckModel(const AuditionModel& model) {
   const ml::FeatureSchema& want = bpf::ExtractorFeatureSchema();
   const ml::FeatureSchema& have = model.schema();
+  if (have.extractor_version != 0 && have.extractor_version != want.extractor_version) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "model: trained on features of extractor v", have.extractor_version,
+        ", the enforcer's extractor is v", want.extractor_version,
+        ": the same names may mean other numbers; train it again on data from o2c prepare"));
+  }
   if (have.size() != want.size()) {
     return absl::FailedPreconditionError(absl::StrCat(
         "model: ", have.size(), " features, but the enforcer's extractor computes ",
@@ -152,12 +158,10 @@ absl::StatusOr<std::unique_ptr<Enforcer>> Enforcer::Attach(const Compartment& co
   const bpf::KernelFeatures& features = *options.features;
   if (model != nullptr) O2C_RETURN_IF_ERROR(CheckModel(*model));
   O2C_ASSIGN_OR_RETURN(bpf::KmemHookFlavor flavor, bpf::ChooseKmemHookFlavor(features));
-  const bpf::FreeHookMechanism free_mechanism = bpf::ChooseFreeHookMechanism(features);
   O2C_ASSIGN_OR_RETURN(bpf::AddressRange kernel_text, kallsyms.KernelText());
 
   bpf::EnforcerConfig config;
   config.flavor = flavor;
-  config.free_mechanism = free_mechanism;
   config.kernel_text = kernel_text;
   config.tgid = options.scope_tgid;
   config.object_events = options.object_events;
@@ -191,12 +195,12 @@ absl::StatusOr<std::unique_ptr<Enforcer>> Enforcer::Attach(const Compartment& co
                                     "; the tracepoints give the object and its caller together, "
                                     "which fentry, fexit and kprobes at an allocator do not"));
   mechanisms.push_back(absl::StrCat(
-      "free sites: ", bpf::FreeHookMechanismName(free_mechanism, flavor),
-      " on kfree and kmem_cache_free (",
+      "free sites: ", flavor_name, " on kfree and kmem_cache_free (",
       free_fallback ? "any call inside compartment code" : "exact call sites", "); ",
-      free_mechanism == bpf::FreeHookMechanism::kKprobe
-          ? "kprobes see the caller, fentry does not, so fentry is not used; "
-          : "no kprobes on this kernel; ",
+      features.Has(bpf::Feature::kKprobe) || features.Has(bpf::Feature::kFentry)
+          ? "kprobes and fentry work here but are not used (fentry does not see the caller; "
+            "detaching kprobes from kfree crashed Debian 6.1: bpf/kmem_hooks.h); "
+          : "",
       "a free is seen before it happens but cannot be skipped"));
   if (model != nullptr) {
     state->class_names = model->class_names();

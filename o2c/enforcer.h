@@ -13,10 +13,11 @@
 //   ioctls and opens of the compartment's files are refused with EPERM
 //   (bpf/quarantine_gate.h).
 //
-// What it cannot do, said plainly: a tracepoint or kprobe sees a free before
-// it happens but cannot skip it, so a violating free is detected and its
-// task killed, never prevented; without BPF LSM quarantine denies nothing
-// (Mechanisms() says which applies here).
+// What it cannot do, said plainly: a tracepoint sees a free before it
+// happens but cannot skip it, so a violating free is detected and its task
+// killed, never prevented; without BPF LSM quarantine denies nothing
+// (Mechanisms() says which applies here). Tracepoints are used even where
+// fentry and kprobes work (bpf/kmem_hooks.h says why).
 //
 // Attach is all or nothing: on failure nothing stays loaded or attached.
 // Destruction (or Detach) removes everything. Call Poll regularly: it

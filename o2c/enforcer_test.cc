@@ -133,12 +133,15 @@ TEST_F(EnforcerTest, OldPipesAreAuditionedNewOnesTracked) {
       Enforcer::Attach(compartment, policy, model_.get(), *kallsyms_, Scoped(getpid()));
   ASSERT_THAT(enforcer, IsOk());
   for (const std::string& m : (*enforcer)->Mechanisms()) std::cout << "  " << m << "\n";
-  // Frees are watched by kprobes where the kernel has them (the 6.1 VM),
-  // else by the tracepoints (this host).
+  // Frees are watched by the tracepoints on every kernel, and where kprobes
+  // or fentry work (the 6.1 VM) it says why they are not used.
+  const char* flavor = features_->Has(bpf::Feature::kTpBtf) ? "tp_btf" : "raw_tp";
   EXPECT_THAT((*enforcer)->Mechanisms(),
-              ::testing::Contains(HasSubstr(features_->Has(bpf::Feature::kKprobe)
-                                                ? "free sites: kprobe on kfree"
-                                                : "free sites: tp_btf on kfree")));
+              ::testing::Contains(HasSubstr(absl::StrCat("free sites: ", flavor, " on kfree"))));
+  if (features_->Has(bpf::Feature::kKprobe)) {
+    EXPECT_THAT((*enforcer)->Mechanisms(),
+                ::testing::Contains(HasSubstr("kprobes and fentry work here but are not used")));
+  }
   std::vector<Pipe> new_pipes = OpenPipes(15);
   CloseAll(new_pipes);
   CloseAll(old_pipes);
@@ -346,22 +349,18 @@ TEST_F(EnforcerTest, QuarantineRefusesTheCompartmentsFilesWhereBpfLsmExists) {
   EXPECT_EQ(write(mine.fds[1], "c", 1), 1) << "the gate goes with the enforcer";
 }
 
-TEST_F(EnforcerTest, FallsBackWhenKprobesAndLsmAreAbsent) {
-  // The fallbacks of a kernel without kprobes and BPF LSM (this host's
-  // mechanisms), checked on every kernel: tracepoints watch the frees and
-  // quarantine says it cannot deny.
+TEST_F(EnforcerTest, FallsBackWhenLsmIsAbsent) {
+  // The fallback of a kernel without BPF LSM (this host), checked on every
+  // kernel: quarantine says it cannot deny, and the enforcer still works.
   auto loaded = LoadQuarantining("testdata/policies/pipe.policy");
   ASSERT_THAT(loaded, IsOk());
   auto& [policy, compartment] = *loaded;
   bpf::KernelFeatures fewer =
-      features_->Without({bpf::Feature::kKprobe, bpf::Feature::kLsm}, "disabled by the test");
+      features_->Without({bpf::Feature::kLsm}, "disabled by the test");
   Enforcer::Options options = Scoped(getpid());
   options.features = &fewer;
   auto enforcer = Enforcer::Attach(compartment, policy, model_.get(), *kallsyms_, options);
   ASSERT_THAT(enforcer, IsOk());
-  const char* flavor = features_->Has(bpf::Feature::kTpBtf) ? "tp_btf" : "raw_tp";
-  EXPECT_THAT((*enforcer)->Mechanisms(),
-              ::testing::Contains(HasSubstr(absl::StrCat("free sites: ", flavor, " on kfree"))));
   EXPECT_THAT((*enforcer)->Mechanisms(),
               ::testing::Contains(HasSubstr("quarantine: cannot deny here")));
   // And it still tracks: 10 new pipes are 20 tracked objects, all freed.
@@ -408,6 +407,14 @@ TEST_F(EnforcerTest, FailedAttachLeavesNothingBehind) {
   EXPECT_THAT(Enforcer::Attach(compartment, policy, &*wrong, *kallsyms_, Scoped(getpid())),
               StatusIs(absl::StatusCode::kFailedPrecondition,
                        HasSubstr("feature 3 is 'renamed'")));
+  // So is a model of another version of the extractor, under the same names.
+  ml::FeatureSchema v2 = bpf::ExtractorFeatureSchema();
+  v2.extractor_version = O2C_FEATURES_VERSION + 1;
+  auto newer = AuditionModel::Create(model_->tree(), v2, {"kernel", "own"});
+  ASSERT_THAT(newer, IsOk());
+  EXPECT_THAT(Enforcer::Attach(compartment, policy, &*newer, *kallsyms_, Scoped(getpid())),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("trained on features of extractor v2")));
   // A tree too large to load fails after the tracking programs loaded.
   std::mt19937_64 rng(7);
   bpf::RandomTreeOptions big{.nodes = 400001, .max_depth = 40,

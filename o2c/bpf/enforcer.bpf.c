@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The enforcer's kernel side: the compartment's private heap and its free
  * sites, on the four kmem tracepoints (tp_btf, or raw_tp where tp_btf cannot
- * read the object pointer; the loader enables one flavour), with the frees
- * watched by kprobes instead where the kernel has them.
+ * read the object pointer; the loader enables one flavour). Tracepoints,
+ * not kprobes or fentry, even where those work: see kmem_hooks.h.
  *
  * - allocation at a compartment allocation site: track the object;
  * - free of a tracked object: untrack it (counting frees by outside code);
@@ -343,31 +343,3 @@ int verdict_raw_kfree(void *ctx) { return on_verdict(ctx); }
 SEC("raw_tp/kmem_cache_free")
 int verdict_raw_kmem_cache_free(void *ctx) { return on_verdict(ctx); }
 
-/* kprobe entry points for the frees, where the kernel has kprobes: at the
- * entry of kfree / kmem_cache_free the caller's return address is on top of
- * the stack, which is the call site the tracepoints report. */
-SEC("kprobe/kfree")
-int BPF_KPROBE(kp_kfree, const void *ptr)
-{
-  __u64 call_site = 0;
-
-  BPF_KPROBE_READ_RET_IP(call_site, ctx);
-  on_free(ctx, &audition_kfree, call_site, (__u64)ptr, NULL);
-  return 0;
-}
-
-SEC("kprobe/kmem_cache_free")
-int BPF_KPROBE(kp_kmem_cache_free, struct kmem_cache *s, void *ptr)
-{
-  __u64 call_site = 0;
-
-  BPF_KPROBE_READ_RET_IP(call_site, ctx);
-  on_free(ctx, &audition_cache_free, call_site, (__u64)ptr, s);
-  return 0;
-}
-
-SEC("kprobe/kfree")
-int verdict_kp_kfree(void *ctx) { return on_verdict(ctx); }
-
-SEC("kprobe/kmem_cache_free")
-int verdict_kp_kmem_cache_free(void *ctx) { return on_verdict(ctx); }

@@ -67,9 +67,8 @@ struct EnforcerPrograms::State {
   std::function<void(const o2c_event&)> on_event;  // for the ring's callback
 };
 
-EnforcerPrograms::EnforcerPrograms(std::unique_ptr<State> state, KmemHookFlavor flavor,
-                                   FreeHookMechanism free_mechanism)
-    : state_(std::move(state)), flavor_(flavor), free_mechanism_(free_mechanism) {}
+EnforcerPrograms::EnforcerPrograms(std::unique_ptr<State> state, KmemHookFlavor flavor)
+    : state_(std::move(state)), flavor_(flavor) {}
 
 EnforcerPrograms::~EnforcerPrograms() = default;
 
@@ -106,7 +105,6 @@ absl::StatusOr<std::unique_ptr<EnforcerPrograms>> EnforcerPrograms::Load(
   if (err) return LibbpfError(err, "enforcer: set the ring buffer's size");
 
   O2C_RETURN_IF_ERROR(SelectKmemHookFlavor(skel->obj, config.flavor));
-  O2C_RETURN_IF_ERROR(SelectFreeHookMechanism(skel->obj, config.free_mechanism));
   bpf_program* prog;
   bpf_object__for_each_program(prog, skel->obj) {
     // Continuations run only by tail call from the trees.
@@ -117,18 +115,15 @@ absl::StatusOr<std::unique_ptr<EnforcerPrograms>> EnforcerPrograms::Load(
   O2C_RETURN_IF_ERROR(
       LoadSkeleton("enforcer: load", [&] { return enforcer_bpf__load(skel); }));
 
-  const bool kprobe = config.free_mechanism == FreeHookMechanism::kKprobe;
   const bool btf = config.flavor == KmemHookFlavor::kTpBtf;
   struct {
     bpf_map* array;
     bpf_program* verdict;
   } slots[] = {
-      {skel->maps.audition_kfree, kprobe ? skel->progs.verdict_kp_kfree
-                                  : btf  ? skel->progs.verdict_btf_kfree
-                                         : skel->progs.verdict_raw_kfree},
-      {skel->maps.audition_cache_free, kprobe ? skel->progs.verdict_kp_kmem_cache_free
-                                       : btf  ? skel->progs.verdict_btf_kmem_cache_free
-                                              : skel->progs.verdict_raw_kmem_cache_free},
+      {skel->maps.audition_kfree,
+       btf ? skel->progs.verdict_btf_kfree : skel->progs.verdict_raw_kfree},
+      {skel->maps.audition_cache_free, btf ? skel->progs.verdict_btf_kmem_cache_free
+                                           : skel->progs.verdict_raw_kmem_cache_free},
   };
   for (auto& s : slots) {
     uint32_t key = O2C_AUDITION_SLOT_VERDICT;
@@ -143,7 +138,7 @@ absl::StatusOr<std::unique_ptr<EnforcerPrograms>> EnforcerPrograms::Load(
                                      &state->on_event, nullptr));
   if (!state->ring) return LibbpfError(-errno, "map 'events': ring_buffer__new");
   return std::unique_ptr<EnforcerPrograms>(
-      new EnforcerPrograms(std::move(state), config.flavor, config.free_mechanism));
+      new EnforcerPrograms(std::move(state), config.flavor));
 }
 
 std::vector<int> EnforcerPrograms::AuditionMapFds(FreeHook hook) const {
@@ -153,7 +148,7 @@ std::vector<int> EnforcerPrograms::AuditionMapFds(FreeHook hook) const {
 }
 
 std::string EnforcerPrograms::AuditionHook(FreeHook hook) const {
-  return absl::StrCat(FreeHookMechanismName(free_mechanism_, flavor_), "/", FreeHookName(hook));
+  return absl::StrCat(KmemHookFlavorName(flavor_), "/", FreeHookName(hook));
 }
 
 absl::Status EnforcerPrograms::InstallTree(FreeHook hook, ScopedFd tree) {

@@ -32,7 +32,6 @@ struct EnforcerConfig {
   bool object_events = true;              // TRACKED / FREED events
   uint32_t tgid = 0;                      // only this process (0: all)
   KmemHookFlavor flavor = KmemHookFlavor::kTpBtf;
-  FreeHookMechanism free_mechanism = FreeHookMechanism::kTracepoint;
 };
 
 // The two free hooks; each has its own audition prog array and tree copy.
@@ -61,7 +60,7 @@ class EnforcerPrograms {
   // tree_program.h's map slots: {scratch map, prog array}.
   std::vector<int> AuditionMapFds(FreeHook hook) const;
   // The hook a tail-call tree for `hook` must be loaded for (LoadAudition's
-  // `hook`): "tp_btf/kfree", "raw_tp/kmem_cache_free", "kprobe/kfree", ...
+  // `hook`): "tp_btf/kfree", "raw_tp/kmem_cache_free", ...
   std::string AuditionHook(FreeHook hook) const;
   // Installs `tree` (loaded for `hook`) in its prog array and keeps it.
   absl::Status InstallTree(FreeHook hook, ScopedFd tree);
@@ -92,16 +91,13 @@ class EnforcerPrograms {
   // Kernel ids of every loaded program (entry points, continuations, trees).
   std::vector<uint32_t> ProgramIds() const;
   KmemHookFlavor flavor() const { return flavor_; }
-  FreeHookMechanism free_mechanism() const { return free_mechanism_; }
 
  private:
   struct State;
-  EnforcerPrograms(std::unique_ptr<State> state, KmemHookFlavor flavor,
-                   FreeHookMechanism free_mechanism);
+  EnforcerPrograms(std::unique_ptr<State> state, KmemHookFlavor flavor);
 
   std::unique_ptr<State> state_;
   KmemHookFlavor flavor_;
-  FreeHookMechanism free_mechanism_;
 };
 
 }  // namespace o2c::bpf

@@ -22,6 +22,7 @@ const ml::FeatureSchema& ExtractorFeatureSchema() {
                                                  "kernel",      "other"};
     auto* s = new ml::FeatureSchema;
     s->features.resize(O2C_F_COUNT);
+    s->extractor_version = O2C_FEATURES_VERSION;
     s->features[O2C_F_SIZE] = {"size", "object size when the free says it (kmem_cache_free), else -1", {}};
     s->features[O2C_F_ALIGN] = {"align", "trailing zero bits of the object's address, at most 12", {}};
     for (int c = 0; c < O2C_WORD_CLASSES; ++c) {

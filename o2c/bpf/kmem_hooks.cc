@@ -1,7 +1,5 @@
 #include "o2c/bpf/kmem_hooks.h"
 
-#include <functional>
-
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "o2c/bpf/program_loader.h"
@@ -22,14 +20,11 @@ const char* KmemHookFlavorName(KmemHookFlavor flavor) {
   return flavor == KmemHookFlavor::kTpBtf ? "tp_btf" : "raw_tp";
 }
 
-namespace {
-
-// Turns autoload off for every program of `obj` for which `unwanted` holds.
-absl::Status DisablePrograms(bpf_object* obj,
-                             const std::function<bool(const bpf_program*)>& unwanted) {
+absl::Status SelectKmemHookFlavor(bpf_object* obj, KmemHookFlavor flavor) {
+  const char* unwanted = flavor == KmemHookFlavor::kTpBtf ? "raw_tp/" : "tp_btf/";
   bpf_program* prog;
   bpf_object__for_each_program(prog, obj) {
-    if (!unwanted(prog)) continue;
+    if (!absl::StartsWith(bpf_program__section_name(prog), unwanted)) continue;
     int err = bpf_program__set_autoload(prog, false);
     if (err != 0) {
       return LibbpfError(err, absl::StrCat("prog '", bpf_program__name(prog),
@@ -39,35 +34,9 @@ absl::Status DisablePrograms(bpf_object* obj,
   return absl::OkStatus();
 }
 
-}  // namespace
-
-absl::Status SelectKmemHookFlavor(bpf_object* obj, KmemHookFlavor flavor) {
-  const char* unwanted = flavor == KmemHookFlavor::kTpBtf ? "raw_tp/" : "tp_btf/";
-  return DisablePrograms(obj, [&](const bpf_program* prog) {
-    return absl::StartsWith(bpf_program__section_name(prog), unwanted);
-  });
-}
-
-FreeHookMechanism ChooseFreeHookMechanism(const KernelFeatures& features) {
-  return features.Has(Feature::kKprobe) ? FreeHookMechanism::kKprobe
-                                        : FreeHookMechanism::kTracepoint;
-}
-
-const char* FreeHookMechanismName(FreeHookMechanism mechanism, KmemHookFlavor flavor) {
-  return mechanism == FreeHookMechanism::kKprobe ? "kprobe" : KmemHookFlavorName(flavor);
-}
-
 bool IsKmemFreeHook(const bpf_program* prog) {
   absl::string_view section = bpf_program__section_name(prog);
   return absl::EndsWith(section, "/kfree") || absl::EndsWith(section, "/kmem_cache_free");
-}
-
-absl::Status SelectFreeHookMechanism(bpf_object* obj, FreeHookMechanism mechanism) {
-  return DisablePrograms(obj, [&](const bpf_program* prog) {
-    bool kprobe = absl::StartsWith(bpf_program__section_name(prog), "kprobe/");
-    if (mechanism == FreeHookMechanism::kKprobe) return IsKmemFreeHook(prog) && !kprobe;
-    return kprobe;
-  });
 }
 
 }  // namespace o2c::bpf

@@ -1,6 +1,16 @@
 // Choosing how a BPF object hooks the kmem tracepoints. Objects that watch
 // kmalloc / kmem_cache_alloc / kfree / kmem_cache_free carry each entry point
 // twice, as tp_btf/* and raw_tp/*; exactly one flavour is loaded.
+//
+// Tracepoints even where fentry and kprobes work. An allocation's fentry or
+// kprobe sees neither the object (known only at return) nor, with fexit or a
+// kretprobe, the caller; the tracepoint gives both. A free's fentry does not
+// see the caller, which the free-site check needs; a kprobe does, and was
+// used on Debian 6.1 until it crashed that kernel under qemu twice in 12
+// runs of the enforcer test, each time while the probes on kfree were being
+// disarmed (ftrace frees its filter hash with kfree, RIP 0 in
+// free_ftrace_hash). A tracepoint patches no code: attaching and detaching
+// cannot break the kernel's hottest functions.
 #ifndef O2C_BPF_KMEM_HOOKS_H_
 #define O2C_BPF_KMEM_HOOKS_H_
 
@@ -25,25 +35,8 @@ const char* KmemHookFlavorName(KmemHookFlavor flavor);
 // whose section is of the other flavour.
 absl::Status SelectKmemHookFlavor(bpf_object* obj, KmemHookFlavor flavor);
 
-// How an object that also carries kprobe/kfree and kprobe/kmem_cache_free
-// entry points (the enforcer) watches frees.
-enum class FreeHookMechanism { kKprobe, kTracepoint };
-
-// kprobe where the kernel has kprobes: at a function's entry it sees the
-// caller (the return address on the stack), which the free-site check
-// needs, and it runs with preemption off. fentry would be cheaper but sees
-// no caller, so it is never chosen. Elsewhere the tracepoints.
-FreeHookMechanism ChooseFreeHookMechanism(const KernelFeatures& features);
-
-// "kprobe", or the tracepoint flavour's name.
-const char* FreeHookMechanismName(FreeHookMechanism mechanism, KmemHookFlavor flavor);
-
 // Whether `prog` hooks a free (kfree or kmem_cache_free), by its section.
 bool IsKmemFreeHook(const bpf_program* prog);
-
-// Turns autoload off for the free-hook programs of `obj` of the mechanism
-// not chosen: "kprobe/" sections, or the tracepoint ones on the free hooks.
-absl::Status SelectFreeHookMechanism(bpf_object* obj, FreeHookMechanism mechanism);
 
 }  // namespace o2c::bpf
 

@@ -146,11 +146,6 @@ absl::StatusOr<ScopedFd> LoadAudition(const EmittedProgram& program, AuditionFor
         raw.type = BPF_PROG_TYPE_RAW_TRACEPOINT;
         break;
       }
-      // Likewise a tracker watching frees with kprobes.
-      if (absl::ConsumePrefix(&hook, "kprobe/")) {
-        raw.type = BPF_PROG_TYPE_KPROBE;
-        break;
-      }
       absl::ConsumePrefix(&hook, "tp_btf/");
       raw.type = BPF_PROG_TYPE_TRACING;
       raw.expected_attach_type = BPF_TRACE_RAW_TP;

@@ -5,8 +5,8 @@
 //   o2c_audition (audition.h). Run with BPF_PROG_TEST_RUN: features in, the
 //   kernel copies the ctx back with the verdict. For tests and the CLI.
 // - kTailCall: a tp_btf program (BPF_PROG_TYPE_TRACING, BPF_TRACE_RAW_TP) on
-//   the hook of the tracking program that tail-calls it (or a raw_tp or
-//   kprobe program, to match a tracker of that type): it reads the
+//   the hook of the tracking program that tail-calls it (or a raw_tp
+//   program, to match a raw_tp tracker): it reads the
 //   features from the per-CPU scratch map (map slot 0, one struct
 //   o2c_audition), writes the verdict there and tail-calls slot
 //   O2C_AUDITION_SLOT_VERDICT of the prog array (map slot 1). Kernels that
@@ -56,8 +56,7 @@ absl::StatusOr<EmittedProgram> CompileAudition(absl::Span<const ml::DecisionTree
 
 // Loads a compiled program of `form`. kTailCall needs `map_fds` for its two
 // map slots, and the hook it serves: a tp_btf name ("kfree" or
-// "tp_btf/kfree"), "raw_tp/kfree" for a BPF_PROG_TYPE_RAW_TRACEPOINT tree, or
-// "kprobe/kfree" for a BPF_PROG_TYPE_KPROBE one.
+// "tp_btf/kfree"), or "raw_tp/kfree" for a BPF_PROG_TYPE_RAW_TRACEPOINT tree.
 absl::StatusOr<ScopedFd> LoadAudition(const EmittedProgram& program, AuditionForm form,
                                       absl::Span<const int> map_fds = {},
                                       absl::string_view hook = "kfree",

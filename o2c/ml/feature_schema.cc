@@ -41,6 +41,12 @@ absl::Status FeatureSchema::Validate() const {
 }
 
 absl::Status CompareSchemas(const FeatureSchema& expected, const FeatureSchema& actual) {
+  if (expected.extractor_version != 0 && actual.extractor_version != 0 &&
+      expected.extractor_version != actual.extractor_version) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "schema is of feature extractor v", actual.extractor_version, ", expected v",
+        expected.extractor_version));
+  }
   if (expected.size() != actual.size()) {
     return absl::FailedPreconditionError(absl::StrCat(
         "schema has ", actual.size(), " features, expected ", expected.size()));
@@ -62,6 +68,7 @@ absl::Status CompareSchemas(const FeatureSchema& expected, const FeatureSchema& 
 
 void SchemaToProto(const FeatureSchema& schema, proto::FeatureSchema* out) {
   out->Clear();
+  out->set_extractor_version(schema.extractor_version);
   for (const FeatureSpec& f : schema.features) {
     proto::FeatureSpec* p = out->add_features();
     p->set_name(f.name);
@@ -72,6 +79,7 @@ void SchemaToProto(const FeatureSchema& schema, proto::FeatureSchema* out) {
 
 FeatureSchema SchemaFromProto(const proto::FeatureSchema& in) {
   FeatureSchema schema;
+  schema.extractor_version = in.extractor_version();
   for (const proto::FeatureSpec& p : in.features()) {
     FeatureSpec f;
     f.name = p.name();

@@ -31,6 +31,11 @@ struct FeatureSpec {
 // The ordered feature columns.
 struct FeatureSchema {
   std::vector<FeatureSpec> features;
+  // The version of the extractor that computes these features (the BPF
+  // side's O2C_FEATURES_VERSION), so that a model trained on one version's
+  // numbers is never fed another's under the same names. 0: unknown (a CSV
+  // dataset, or a file written before versions were recorded).
+  uint32_t extractor_version = 0;
 
   int size() const { return static_cast<int>(features.size()); }
   // Index of the feature called `name`, if any.
@@ -42,13 +47,16 @@ struct FeatureSchema {
   // Names are non-empty and unique.
   absl::Status Validate() const;
 
-  bool operator==(const FeatureSchema& o) const { return features == o.features; }
+  bool operator==(const FeatureSchema& o) const {
+    return features == o.features && extractor_version == o.extractor_version;
+  }
   bool operator!=(const FeatureSchema& o) const { return !(*this == o); }
 };
 
 // Describes how `actual` differs from `expected` (first difference only), or
-// returns OK when they name the same features in the same order. Meanings
-// are not compared: they are documentation.
+// returns OK when they name the same features in the same order and neither
+// states an extractor version the other contradicts (0 is unknown and
+// matches any). Meanings are not compared: they are documentation.
 absl::Status CompareSchemas(const FeatureSchema& expected, const FeatureSchema& actual);
 
 // Conversions to and from the file formats' message.

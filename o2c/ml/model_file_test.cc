@@ -44,6 +44,23 @@ TEST(ModelFileTest, RoundTrip) {
   }
 }
 
+TEST(ModelFileTest, TheExtractorVersionRoundTripsAndIsCompared) {
+  ModelFile m = Example();
+  m.schema.extractor_version = 3;
+  absl::StatusOr<ModelFile> back = ParseModelFile(SerializeModelFile(m), "m.o2cm");
+  ASSERT_THAT(back, IsOk());
+  EXPECT_EQ(back->schema.extractor_version, 3u);
+  FeatureSchema v4 = m.schema;
+  v4.extractor_version = 4;
+  EXPECT_THAT(CompareSchemas(v4, back->schema),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("feature extractor v3, expected v4")));
+  // 0 is unknown (a CSV dataset, an older file): the names decide.
+  FeatureSchema unknown = m.schema;
+  unknown.extractor_version = 0;
+  EXPECT_THAT(CompareSchemas(v4, unknown), IsOk());
+}
+
 TEST(ModelFileTest, EveryTruncationIsRefused) {
   const std::string bytes = SerializeModelFile(Example());
   for (size_t len = 0; len < bytes.size(); ++len) {
