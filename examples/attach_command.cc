@@ -15,11 +15,6 @@ namespace {
 volatile std::sig_atomic_t stop_requested = 0;
 void OnSignal(int) { stop_requested = 1; }
 
-int Fail(const absl::Status& s) {
-  std::fprintf(stderr, "o2c attach: %s\n", std::string(s.message()).c_str());
-  return 1;
-}
-
 }  // namespace
 
 int AttachCommand(int argc, char** argv) {
@@ -30,22 +25,22 @@ int AttachCommand(int argc, char** argv) {
   bool final_now = args.Has("final");
   auto tgid = args.GetInt("tgid", 0);
   auto seconds = args.GetInt("seconds", 0);
-  if (!policy_path.ok()) return Fail(policy_path.status());
-  if (!tgid.ok()) return Fail(tgid.status());
-  if (!seconds.ok()) return Fail(seconds.status());
-  if (absl::Status s = args.Finish(); !s.ok()) return Fail(s);
+  if (!policy_path.ok()) return ReportFailure("attach", policy_path.status());
+  if (!tgid.ok()) return ReportFailure("attach", tgid.status());
+  if (!seconds.ok()) return ReportFailure("attach", seconds.status());
+  if (absl::Status s = args.Finish(); !s.ok()) return ReportFailure("attach", s);
 
   auto policy = Policy::FromFile(*policy_path);
-  if (!policy.ok()) return Fail(policy.status());
+  if (!policy.ok()) return ReportFailure("attach", policy.status());
   auto kallsyms = bpf::Kallsyms::FromFile();
-  if (!kallsyms.ok()) return Fail(kallsyms.status());
+  if (!kallsyms.ok()) return ReportFailure("attach", kallsyms.status());
   auto compartment = Compartment::Resolve(*policy, *kallsyms);
-  if (!compartment.ok()) return Fail(compartment.status());
+  if (!compartment.ok()) return ReportFailure("attach", compartment.status());
   std::string model_path = model_flag ? *model_flag : policy->model_path();
   std::unique_ptr<AuditionModel> model;
   if (!model_path.empty()) {
     auto loaded = AuditionModel::Load(model_path);
-    if (!loaded.ok()) return Fail(loaded.status());
+    if (!loaded.ok()) return ReportFailure("attach", loaded.status());
     model = std::make_unique<AuditionModel>(std::move(*loaded));
   } else {
     std::fprintf(stderr, "o2c attach: no model (--model or the policy's transition.model): "
@@ -58,7 +53,7 @@ int AttachCommand(int argc, char** argv) {
     std::cout << (json ? Enforcer::ToJsonLine(e) : FormatEvent(e)) << "\n";
   };
   auto enforcer = Enforcer::Attach(*compartment, *policy, model.get(), *kallsyms, options);
-  if (!enforcer.ok()) return Fail(enforcer.status());
+  if (!enforcer.ok()) return ReportFailure("attach", enforcer.status());
   if (!json) {
     std::cout << "attached compartment '" << compartment->name() << "'"
               << (*tgid ? " (process " + std::to_string(*tgid) + " only)" : "") << ":\n";
@@ -71,7 +66,7 @@ int AttachCommand(int argc, char** argv) {
   auto start = std::chrono::steady_clock::now();
   while (!stop_requested) {
     auto n = (*enforcer)->Poll(200);
-    if (!n.ok()) return Fail(n.status());
+    if (!n.ok()) return ReportFailure("attach", n.status());
     std::cout << std::flush;
     if (*seconds > 0 && std::chrono::steady_clock::now() - start >= std::chrono::seconds(*seconds)) {
       break;
@@ -79,7 +74,7 @@ int AttachCommand(int argc, char** argv) {
   }
   (*enforcer)->Poll(0).IgnoreError();
   auto stats = (*enforcer)->Stats();
-  if (!stats.ok()) return Fail(stats.status());
+  if (!stats.ok()) return ReportFailure("attach", stats.status());
   (*enforcer)->Detach();
   std::cerr << "detached; " << FormatStats(*stats) << "\n";
   return 0;

@@ -1,13 +1,16 @@
 #include "examples/cli_args.h"
 
+#include <cstdio>
+
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "absl/strings/match.h"
+#include "o2c/edit_distance.h"
 
 namespace o2c::cli {
 
-Args::Args(int argc, char** argv) : command_(argc > 0 ? argv[0] : "") {
+Args::Args(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     if (!absl::StartsWith(arg, "--")) {
@@ -36,8 +39,17 @@ std::optional<std::string> Args::Get(const std::string& name) {
 absl::StatusOr<std::string> Args::Require(const std::string& name) {
   std::optional<std::string> value = Get(name);
   if (!value) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("o2c ", command_, ": --", name, " is required"));
+    // A misspelt flag is the likeliest reason: name it.
+    std::vector<std::string> given;
+    for (const auto& [flag, unused] : values_) given.push_back(flag);
+    for (const std::string& flag : switches_) given.push_back(flag);
+    for (const std::string& flag : given) {
+      if (EditDistance(name, flag, 2) <= 2) {
+        return absl::InvalidArgumentError(absl::StrCat("--", name, " is required (--", flag,
+                                                       " was given: a misspelling?)"));
+      }
+    }
+    return absl::InvalidArgumentError(absl::StrCat("--", name, " is required"));
   }
   return *value;
 }
@@ -47,7 +59,7 @@ absl::StatusOr<long long> Args::GetInt(const std::string& name, long long fallba
   if (!value) return fallback;
   long long n;
   if (!absl::SimpleAtoi(*value, &n)) {
-    return absl::InvalidArgumentError(absl::StrCat("o2c ", command_, ": --", name, " '",
+    return absl::InvalidArgumentError(absl::StrCat("--", name, " '",
                                                    *value, "' is not an integer"));
   }
   return n;
@@ -58,7 +70,7 @@ absl::StatusOr<double> Args::GetDouble(const std::string& name, double fallback)
   if (!value) return fallback;
   double d;
   if (!absl::SimpleAtod(*value, &d)) {
-    return absl::InvalidArgumentError(absl::StrCat("o2c ", command_, ": --", name, " '",
+    return absl::InvalidArgumentError(absl::StrCat("--", name, " '",
                                                    *value, "' is not a number"));
   }
   return d;
@@ -86,8 +98,14 @@ absl::Status Args::Finish() const {
   }
   if (unknown.empty()) return absl::OkStatus();
   return absl::InvalidArgumentError(absl::StrCat(
-      "o2c ", command_, ": unknown flag(s) ", absl::StrJoin(unknown, ", "),
+      "unknown flag(s) ", absl::StrJoin(unknown, ", "),
       " (see o2c help)"));
+}
+
+int ReportFailure(absl::string_view command, const absl::Status& status) {
+  std::fprintf(stderr, "o2c %s: %s\n", std::string(command).c_str(),
+               std::string(status.message()).c_str());
+  return 1;
 }
 
 }  // namespace o2c::cli

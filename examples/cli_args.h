@@ -13,6 +13,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 
 namespace o2c::cli {
 
@@ -39,13 +40,16 @@ class Args {
   absl::Status Finish() const;
 
  private:
-  std::string command_;
   std::map<std::string, std::string> values_;  // "--x=1", "--x 1"
   std::set<std::string> switches_;             // "--json"
   std::vector<std::string> positional_;
   std::set<std::string> read_;
   absl::Status parse_error_;
 };
+
+// Prints "o2c <command>: <status message>" to stderr; returns 1, the exit
+// code of a failed command.
+int ReportFailure(absl::string_view command, const absl::Status& status);
 
 }  // namespace o2c::cli
 

@@ -27,7 +27,7 @@ TEST(ArgsTest, UnreadFlagsAndBadNumbersAreErrors) {
   Args args(7, const_cast<char**>(argv));
   EXPECT_THAT(args.Require("out"),
               StatusIs(absl::StatusCode::kInvalidArgument,
-                       HasSubstr("o2c train: --out is required")));
+                       HasSubstr("--out is required")));
   EXPECT_THAT(args.GetInt("seed", 0),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("--seed 'x' is not an integer")));

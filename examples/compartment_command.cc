@@ -12,26 +12,21 @@
 namespace o2c::cli {
 namespace {
 
-int Fail(const absl::Status& status) {
-  std::fprintf(stderr, "o2c compartment: %s\n", std::string(status.message()).c_str());
-  return 1;
-}
-
 }  // namespace
 
 int CompartmentCommand(int argc, char** argv) {
   Args args(argc, argv);
   absl::StatusOr<std::string> path = args.Require("policy");
-  if (!path.ok()) return Fail(path.status());
+  if (!path.ok()) return ReportFailure("compartment", path.status());
   bool show_access = args.Has("access");
-  if (absl::Status s = args.Finish(); !s.ok()) return Fail(s);
+  if (absl::Status s = args.Finish(); !s.ok()) return ReportFailure("compartment", s);
 
   absl::StatusOr<Policy> policy = Policy::FromFile(*path);
-  if (!policy.ok()) return Fail(policy.status());
+  if (!policy.ok()) return ReportFailure("compartment", policy.status());
   absl::StatusOr<bpf::Kallsyms> kallsyms = bpf::Kallsyms::FromFile();
-  if (!kallsyms.ok()) return Fail(kallsyms.status());
+  if (!kallsyms.ok()) return ReportFailure("compartment", kallsyms.status());
   absl::StatusOr<Compartment> compartment = Compartment::Resolve(*policy, *kallsyms);
-  if (!compartment.ok()) return Fail(compartment.status());
+  if (!compartment.ok()) return ReportFailure("compartment", compartment.status());
   std::fputs(compartment->Format(*kallsyms).c_str(), stdout);
   if (show_access) {
     std::printf("\naccess matrix:\n%s", policy->access().ToTable().c_str());

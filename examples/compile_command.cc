@@ -21,11 +21,6 @@
 namespace o2c::cli {
 namespace {
 
-int Fail(const absl::Status& status) {
-  std::fprintf(stderr, "o2c compile: %s\n", std::string(status.message()).c_str());
-  return 1;
-}
-
 }  // namespace
 
 int CompileCommand(int argc, char** argv) {
@@ -38,9 +33,9 @@ int CompileCommand(int argc, char** argv) {
   auto samples = args.GetInt("check", 1000);
   bool dump = args.Has("dump");
   for (const auto* v : {&depth, &nodes, &trees, &seed, &samples}) {
-    if (!v->ok()) return Fail(v->status());
+    if (!v->ok()) return ReportFailure("compile", v->status());
   }
-  if (absl::Status s = args.Finish(); !s.ok()) return Fail(s);
+  if (absl::Status s = args.Finish(); !s.ok()) return ReportFailure("compile", s);
   if (model_path.has_value() == (*depth > 0 || *nodes > 0)) {
     std::fprintf(stderr,
                  "usage: o2c compile --model M [--dump]\n"
@@ -53,7 +48,7 @@ int CompileCommand(int argc, char** argv) {
   std::vector<ml::DecisionTree> model;
   if (model_path.has_value()) {
     auto loaded = AuditionModel::Load(*model_path);
-    if (!loaded.ok()) return Fail(loaded.status());
+    if (!loaded.ok()) return ReportFailure("compile", loaded.status());
     model.push_back(loaded->tree());
   } else {
     std::mt19937_64 rng(*seed);
@@ -69,16 +64,16 @@ int CompileCommand(int argc, char** argv) {
   int32_t max_depth = 0, far = 0;
   for (const ml::DecisionTree& t : model) {
     auto layout = bpf::LayOutTree(t, {.long_jumps = options.long_jumps});
-    if (!layout.ok()) return Fail(layout.status());
+    if (!layout.ok()) return ReportFailure("compile", layout.status());
     node_count += t.nodes.size();
     max_depth = std::max(max_depth, layout->depth);
     far += layout->far_jumps;
   }
   auto program = bpf::CompileAudition(model, bpf::AuditionForm::kSyscall, options, "o2c_audition");
-  if (!program.ok()) return Fail(program.status());
+  if (!program.ok()) return ReportFailure("compile", program.status());
   bpf::LoadStats stats;
   auto fd = bpf::LoadAudition(*program, bpf::AuditionForm::kSyscall, {}, "", &stats);
-  if (!fd.ok()) return Fail(fd.status());
+  if (!fd.ok()) return ReportFailure("compile", fd.status());
 
   std::printf("model:         %zu tree(s), %lld nodes, depth %d\n", model.size(),
               static_cast<long long>(node_count), max_depth);
@@ -92,7 +87,7 @@ int CompileCommand(int argc, char** argv) {
     for (long long s = 0; s < *samples; ++s) {
       std::vector<int64_t> x = bpf::RandomSample(model[0], rng);
       auto v = bpf::RunSyscallAudition(fd->get(), x);
-      if (!v.ok()) return Fail(v.status());
+      if (!v.ok()) return ReportFailure("compile", v.status());
       ml::TreePrediction host = model[0].Predict(x);
       if (v->label != host.label || v->leaf_id != host.leaf_id) {
         std::fprintf(stderr, "o2c compile: sample %lld: kernel (%d, %d) != host (%d, %d)\n", s,

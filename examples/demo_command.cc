@@ -27,11 +27,6 @@
 namespace o2c::cli {
 namespace {
 
-int Fail(const absl::Status& status) {
-  std::fprintf(stderr, "o2c demo: %s\n", std::string(status.message()).c_str());
-  return 1;
-}
-
 // The workload: keeps `window` pipes open and recycles them (close, pipe2,
 // write, read) `rounds` times; waits on `go_fd` after `pause_at` rounds.
 [[noreturn]] void PipeWorkload(int go_fd, long rounds, long pause_at, int window) {
@@ -79,8 +74,8 @@ int DemoCommand(int argc, char** argv) {
       args.Get("violation-policy").value_or("testdata/policies/pipe_free_only.policy");
   std::optional<std::string> model_path = args.Get("model");
   auto rounds = args.GetInt("rounds", 60000);
-  if (!rounds.ok()) return Fail(rounds.status());
-  if (absl::Status s = args.Finish(); !s.ok()) return Fail(s);
+  if (!rounds.ok()) return ReportFailure("demo", rounds.status());
+  if (absl::Status s = args.Finish(); !s.ok()) return ReportFailure("demo", s);
 
   std::printf("== 1. What BPF can do on this kernel (o2c probe)\n\n");
   bpf::KernelFeatures features = bpf::KernelFeatures::Probe();
@@ -88,20 +83,20 @@ int DemoCommand(int argc, char** argv) {
 
   std::printf("\n== 2. The compartment (%s)\n\n", policy_path.c_str());
   auto kallsyms = bpf::Kallsyms::FromFile();
-  if (!kallsyms.ok()) return Fail(kallsyms.status());
+  if (!kallsyms.ok()) return ReportFailure("demo", kallsyms.status());
   auto pipe = Resolve(policy_path, *kallsyms);
-  if (!pipe.ok()) return Fail(pipe.status());
+  if (!pipe.ok()) return ReportFailure("demo", pipe.status());
   std::fputs(pipe->compartment.Format(*kallsyms).c_str(), stdout);
 
   std::unique_ptr<AuditionModel> model;
   if (model_path) {
     auto loaded = AuditionModel::Load(*model_path);
-    if (!loaded.ok()) return Fail(loaded.status());
+    if (!loaded.ok()) return ReportFailure("demo", loaded.status());
     model = std::make_unique<AuditionModel>(std::move(*loaded));
     std::printf("\nmodel: %s (%s)\n", model_path->c_str(), model->description().c_str());
   } else {
     auto fixture = FixtureAuditionModel();
-    if (!fixture.ok()) return Fail(fixture.status());
+    if (!fixture.ok()) return ReportFailure("demo", fixture.status());
     model = std::make_unique<AuditionModel>(std::move(*fixture));
     std::printf("\nmodel: a HAND-MADE FIXTURE, not trained (%s); `o2c prepare` trains a "
                 "real one, pass it with --model\n", model->description().c_str());
@@ -109,10 +104,10 @@ int DemoCommand(int argc, char** argv) {
 
   std::printf("\n== 3. Attaching on the fly while a workload runs\n\n");
   int go[2];
-  if (pipe2(go, 0) != 0) return Fail(absl::ErrnoToStatus(errno, "pipe2"));
+  if (pipe2(go, 0) != 0) return ReportFailure("demo", absl::ErrnoToStatus(errno, "pipe2"));
   const int window = 32;
   pid_t child = fork();
-  if (child < 0) return Fail(absl::ErrnoToStatus(errno, "fork"));
+  if (child < 0) return ReportFailure("demo", absl::ErrnoToStatus(errno, "fork"));
   if (child == 0) PipeWorkload(go[0], *rounds, *rounds / 4, window);
   std::printf("workload pid %d: %d pipes open, recycled %lld times; attaching after %lld\n",
               child, window, *rounds, *rounds / 4);
@@ -128,16 +123,16 @@ int DemoCommand(int argc, char** argv) {
   };
   auto enforcer = Enforcer::Attach(pipe->compartment, pipe->policy, model.get(), *kallsyms,
                                    options);
-  if (write(go[1], "g", 1) != 1) return Fail(absl::ErrnoToStatus(errno, "write"));
+  if (write(go[1], "g", 1) != 1) return ReportFailure("demo", absl::ErrnoToStatus(errno, "write"));
   if (!enforcer.ok()) {
     waitpid(child, nullptr, 0);
-    return Fail(enforcer.status());
+    return ReportFailure("demo", enforcer.status());
   }
   for (const std::string& m : (*enforcer)->Mechanisms()) std::printf("  %s\n", m.c_str());
   int wstatus = 0;
   auto last = std::chrono::steady_clock::now();
   while (waitpid(child, &wstatus, WNOHANG) == 0) {
-    if (auto n = (*enforcer)->Poll(100); !n.ok()) return Fail(n.status());
+    if (auto n = (*enforcer)->Poll(100); !n.ok()) return ReportFailure("demo", n.status());
     if (std::chrono::steady_clock::now() - last > std::chrono::milliseconds(500)) {
       last = std::chrono::steady_clock::now();
       if (auto s = (*enforcer)->Stats(); s.ok()) std::printf("  ... %s\n", FormatStats(*s).c_str());
@@ -145,7 +140,7 @@ int DemoCommand(int argc, char** argv) {
   }
   (*enforcer)->Poll(0).IgnoreError();
   auto benign = (*enforcer)->Stats();
-  if (!benign.ok()) return Fail(benign.status());
+  if (!benign.ok()) return ReportFailure("demo", benign.status());
   if (auditions_shown > 4) std::printf("  (%d more auditions not shown)\n", auditions_shown - 4);
   std::printf("  workload %s; %s\n",
               WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0 ? "finished undisturbed"
@@ -158,11 +153,11 @@ int DemoCommand(int argc, char** argv) {
               "functions: every pipe object it frees is foreign to it. In the final phase\n"
               "each such free is a violation; the policy's action kills the task.\n\n");
   auto foreign = Resolve(violation_policy, *kallsyms);
-  if (!foreign.ok()) return Fail(foreign.status());
+  if (!foreign.ok()) return ReportFailure("demo", foreign.status());
   int ready[2];
-  if (pipe2(ready, 0) != 0) return Fail(absl::ErrnoToStatus(errno, "pipe2"));
+  if (pipe2(ready, 0) != 0) return ReportFailure("demo", absl::ErrnoToStatus(errno, "pipe2"));
   pid_t victim = fork();
-  if (victim < 0) return Fail(absl::ErrnoToStatus(errno, "fork"));
+  if (victim < 0) return ReportFailure("demo", absl::ErrnoToStatus(errno, "fork"));
   if (victim == 0) {
     int fds[2];
     char c = 'r';
@@ -173,17 +168,17 @@ int DemoCommand(int argc, char** argv) {
     _exit(0);
   }
   char c;
-  if (read(ready[0], &c, 1) != 1) return Fail(absl::InternalError("victim did not start"));
+  if (read(ready[0], &c, 1) != 1) return ReportFailure("demo", absl::InternalError("victim did not start"));
   Enforcer::Options strict;
   strict.scope_tgid = static_cast<uint32_t>(victim);
   strict.features = &features;
   strict.on_event = [](const Event& e) { std::cout << "  " << FormatEvent(e) << "\n"; };
   auto guard = Enforcer::Attach(foreign->compartment, foreign->policy, nullptr, *kallsyms,
                                 strict);
-  if (write(go[1], "g", 1) != 1) return Fail(absl::ErrnoToStatus(errno, "write"));
+  if (write(go[1], "g", 1) != 1) return ReportFailure("demo", absl::ErrnoToStatus(errno, "write"));
   if (!guard.ok()) {
     waitpid(victim, nullptr, 0);
-    return Fail(guard.status());
+    return ReportFailure("demo", guard.status());
   }
   waitpid(victim, &wstatus, 0);
   (*guard)->Poll(100).IgnoreError();

@@ -23,11 +23,6 @@
 namespace o2c::cli {
 namespace {
 
-int Fail(const absl::Status& status) {
-  std::fprintf(stderr, "o2c explain: %s\n", std::string(status.message()).c_str());
-  return 1;
-}
-
 absl::StatusOr<std::vector<int64_t>> ParseSample(const std::string& text,
                                                  const ml::FeatureSchema& schema) {
   std::vector<int64_t> values;
@@ -94,27 +89,27 @@ int ExplainCommand(int argc, char** argv) {
   std::optional<std::string> dot_path = args.Get("dot");
   std::optional<std::string> png_path = args.Get("png");
   for (const absl::Status& s : {model_path.status(), args.Finish()}) {
-    if (!s.ok()) return Fail(s);
+    if (!s.ok()) return ReportFailure("explain", s);
   }
   absl::StatusOr<AuditionModel> model = AuditionModel::Load(*model_path);
-  if (!model.ok()) return Fail(model.status());
+  if (!model.ok()) return ReportFailure("explain", model.status());
   PrintSummary(*model);
 
   if (sample) {
     absl::StatusOr<std::vector<int64_t>> x = ParseSample(*sample, model->schema());
-    if (!x.ok()) return Fail(x.status());
+    if (!x.ok()) return ReportFailure("explain", x.status());
     absl::StatusOr<std::string> why = model->Explain(*x);
-    if (!why.ok()) return Fail(why.status());
+    if (!why.ok()) return ReportFailure("explain", why.status());
     std::printf("\nsample: %s\n%s",  why->c_str(),
                 ml::DescribeSteps(model->tree(), model->schema(), model->class_names(), *x).c_str());
   }
   const std::string dot = model->ToDot();
   if (dot_path) {
-    if (absl::Status s = ml::WriteFileBytes(*dot_path, dot); !s.ok()) return Fail(s);
+    if (absl::Status s = ml::WriteFileBytes(*dot_path, dot); !s.ok()) return ReportFailure("explain", s);
     std::printf("\nwrote %s\n", dot_path->c_str());
   }
   if (png_path) {
-    if (absl::Status s = ml::RenderDot(dot, "png", *png_path); !s.ok()) return Fail(s);
+    if (absl::Status s = ml::RenderDot(dot, "png", *png_path); !s.ok()) return ReportFailure("explain", s);
     std::printf("\nwrote %s\n", png_path->c_str());
   }
   return 0;

@@ -19,11 +19,6 @@
 namespace o2c::cli {
 namespace {
 
-int Fail(const absl::Status& status) {
-  std::fprintf(stderr, "o2c prepare: %s\n", std::string(status.message()).c_str());
-  return 1;
-}
-
 }  // namespace
 
 int PrepareCommand(int argc, char** argv) {
@@ -41,13 +36,13 @@ int PrepareCommand(int argc, char** argv) {
   for (const absl::Status& s :
        {policy_path.status(), workload.status(), out.status(), negative_rate.status(),
         max_depth.status(), folds.status(), seed.status(), expected.status(), args.Finish()}) {
-    if (!s.ok()) return Fail(s);
+    if (!s.ok()) return ReportFailure("prepare", s);
   }
   if (*negative_rate < 0 || *negative_rate > (1LL << 31)) {
-    return Fail(absl::InvalidArgumentError("--negative-rate must be in [0, 2^31]"));
+    return ReportFailure("prepare", absl::InvalidArgumentError("--negative-rate must be in [0, 2^31]"));
   }
   absl::StatusOr<Policy> policy = Policy::FromFile(*policy_path);
-  if (!policy.ok()) return Fail(policy.status());
+  if (!policy.ok()) return ReportFailure("prepare", policy.status());
 
   PrepareOptions options;
   options.workload = *workload;
@@ -62,7 +57,7 @@ int PrepareCommand(int argc, char** argv) {
   std::fprintf(stderr, "o2c prepare: compartment of %s under '%s'\n", policy_path->c_str(),
                workload->c_str());
   absl::StatusOr<PrepareResult> r = Prepare(*policy, options);
-  if (!r.ok()) return Fail(r.status());
+  if (!r.ok()) return ReportFailure("prepare", r.status());
 
   const ml::Dataset& d = r->dataset;
   const auto own = std::count(d.labels.begin(), d.labels.end(), O2C_LABEL_OWN);

@@ -20,11 +20,6 @@
 namespace o2c::cli {
 namespace {
 
-int Fail(const absl::Status& status) {
-  std::fprintf(stderr, "o2c train: %s\n", std::string(status.message()).c_str());
-  return 1;
-}
-
 // "[########........] level 8/12" on one stderr line, redrawn in place.
 void DrawProgress(int done, int total) {
   constexpr int kWidth = 24;
@@ -60,16 +55,16 @@ int TrainCommand(int argc, char** argv) {
        {data_path.status(), out_path.status(), max_depth.status(), seed.status(),
         min_leaf.status(), threads.status(), positive.status(), min_decrease.status(),
         ccp_alpha.status(), test_fraction.status(), args.Finish()}) {
-    if (!s.ok()) return Fail(s);
+    if (!s.ok()) return ReportFailure("train", s);
   }
   absl::StatusOr<ml::Criterion> criterion = ml::ParseCriterion(criterion_name);
-  if (!criterion.ok()) return Fail(criterion.status());
+  if (!criterion.ok()) return ReportFailure("train", criterion.status());
   if (*test_fraction < 0 || *test_fraction >= 1) {
-    return Fail(absl::InvalidArgumentError("--test-fraction must be in [0, 1)"));
+    return ReportFailure("train", absl::InvalidArgumentError("--test-fraction must be in [0, 1)"));
   }
 
   absl::StatusOr<ml::Dataset> data = ml::ReadDataset(*data_path);
-  if (!data.ok()) return Fail(data.status());
+  if (!data.ok()) return ReportFailure("train", data.status());
   ml::Split split = ml::TrainTestSplit(data->num_rows(), *test_fraction, *seed);
   ml::Dataset train = data->Subset(split.train);
   ml::Dataset test = data->Subset(split.test);
@@ -89,9 +84,9 @@ int TrainCommand(int argc, char** argv) {
   options.progress = DrawProgress;
   const auto start = std::chrono::steady_clock::now();
   absl::StatusOr<ml::CartTrainer> trainer = ml::CartTrainer::Create(train, options.num_threads);
-  if (!trainer.ok()) return Fail(trainer.status());
+  if (!trainer.ok()) return ReportFailure("train", trainer.status());
   absl::StatusOr<ml::DecisionTree> tree = trainer->Train(options);
-  if (!tree.ok()) return Fail(tree.status());
+  if (!tree.ok()) return ReportFailure("train", tree.status());
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
@@ -109,12 +104,12 @@ int TrainCommand(int argc, char** argv) {
 
   absl::StatusOr<AuditionModel> model =
       AuditionModel::Create(*std::move(tree), data->schema, data->class_names, *criterion);
-  if (!model.ok()) return Fail(model.status());
+  if (!model.ok()) return ReportFailure("train", model.status());
   model->set_description(absl::StrFormat(
       "CART %s max_depth=%d min_samples_leaf=%d ccp_alpha=%g%s seed=%d on %d rows of %s",
       criterion_name, options.max_depth, options.min_samples_leaf, options.ccp_alpha,
       balanced ? " balanced" : "", *seed, train.num_rows(), *data_path));
-  if (absl::Status s = model->Save(*out_path); !s.ok()) return Fail(s);
+  if (absl::Status s = model->Save(*out_path); !s.ok()) return ReportFailure("train", s);
   std::printf("\nwrote %s\n", out_path->c_str());
   return 0;
 }
