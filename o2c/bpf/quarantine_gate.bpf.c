@@ -66,11 +66,12 @@ static __always_inline bool compartment_file(struct file *file)
 
 static __always_inline int gate(struct file *file)
 {
+  __u32 key = 0;
+  __u64 *n;
+
   if (!gate_closed() || !compartment_file(file))
     return 0;
-  __u32 key = 0;
-  __u64 *n = bpf_map_lookup_elem(&denials, &key);
-
+  n = bpf_map_lookup_elem(&denials, &key);
   if (n)
     (*n)++;
   return -EPERM;
