@@ -10,8 +10,8 @@
 //
 // In-kernel ns: BPF_PROG_TEST_RUN of the packet form (XDP, repeat 20000)
 // averaged over held-out samples, the empty-loop cost not subtracted (see
-// tree_inference_bench for that). Logistic regression has no code
-// generator: its instructions are ml/bpf_cost.h's estimate, not measured.
+// tree_inference_bench for that). The logistic regression is compiled by
+// bpf/linear_codegen.h, so its row is measured like the trees'.
 //
 //   sudo bazel run -c opt //bench:model_study [-- --prep DIR]
 // DIR: an `o2c prepare --raw-words` output (dataset.o2cd, dataset_raw.o2cd);
@@ -25,7 +25,6 @@
 
 #include "absl/strings/str_format.h"
 #include "o2c/bpf/tree_program.h"
-#include "o2c/ml/bpf_cost.h"
 #include "o2c/ml/cart.h"
 #include "o2c/ml/dataset_file.h"
 #include "o2c/ml/logistic_regression.h"
@@ -52,11 +51,9 @@ struct Row {
   std::string verifier;
 };
 
-// Compiles `trees` to the packet form, loads it, and times it on `test`.
-void MeasureInKernel(absl::Span<const ml::DecisionTree> trees, const ml::Dataset& test,
-                     Row& row) {
-  bpf::CodegenOptions options{.long_jumps = bpf::KernelHasLongJumps()};
-  auto program = bpf::CompileAudition(trees, bpf::AuditionForm::kPacket, options, "o2c_study");
+// Loads `program` (compiled to the packet form) and times it on `test`.
+void MeasureInKernel(const absl::StatusOr<bpf::EmittedProgram>& program,
+                     const ml::Dataset& test, Row& row) {
   if (!program.ok()) {
     row.insns = "-";
     row.ns = "-";
@@ -84,6 +81,14 @@ void MeasureInKernel(absl::Span<const ml::DecisionTree> trees, const ml::Dataset
     total += *ns;
   }
   row.ns = absl::StrFormat("%.1f", n ? total / n : 0);
+}
+
+// Compiles `trees` to the packet form, then as above.
+void MeasureInKernel(absl::Span<const ml::DecisionTree> trees, const ml::Dataset& test,
+                     Row& row) {
+  bpf::CodegenOptions options{.long_jumps = bpf::KernelHasLongJumps()};
+  MeasureInKernel(bpf::CompileAudition(trees, bpf::AuditionForm::kPacket, options, "o2c_study"),
+                  test, row);
 }
 
 int Leaves(const ml::DecisionTree& t) {
@@ -171,13 +176,13 @@ absl::Status Run(int argc, char** argv) {
     if (fixed.ok()) {
       row.held_out = ml::Evaluate([&](auto x) { return fixed->Predict(x); }, test);
       row.size = absl::StrCat(fixed->weights.size(), " weights, 2^-", fixed->fraction_bits);
+      MeasureInKernel(bpf::CompileLinearAudition(*fixed, bpf::AuditionForm::kPacket, "o2c_study"),
+                      test, row);
     } else {
       row.size = std::string(fixed.status().message()).substr(0, 40);
+      row.insns = row.ns = "-";
+      row.verifier = "not compiled";
     }
-    ml::BpfCost cost = ml::LogisticBpfCost(train.num_features(), /*fixed_point=*/true);
-    row.insns = absl::StrCat("~", cost.instructions, " (estimate)");
-    row.ns = "- (no codegen)";
-    row.verifier = "not built";
     rows.push_back(row);
   }
   for (int depth : {8, 20}) {

@@ -161,12 +161,17 @@ void EmitForest(absl::Span<const ml::DecisionTree> trees, const TreeFrame& frame
     e.Emit(Mov64Imm(R5, c));
     e.Bind(keep);
   }
-  e.Emit(StxMem(BPF_W, frame.base, R5, frame.verdict_offset));
+  EmitVerdictAndExit(R5, -1, R3, frame, e);
+}
+
+void EmitVerdictAndExit(Reg label, int32_t leaf_id, Reg scratch, const TreeFrame& frame,
+                        Emitter& e) {
+  e.Emit(StxMem(BPF_W, frame.base, label, frame.verdict_offset));
   if (frame.imm_stores) {
-    e.Emit(StMem(BPF_W, frame.base, frame.verdict_offset + 4, -1));
+    e.Emit(StMem(BPF_W, frame.base, frame.verdict_offset + 4, leaf_id));
   } else {
-    e.Emit(Mov64Imm(R3, -1));
-    e.Emit(StxMem(BPF_W, frame.base, R3, frame.verdict_offset + 4));
+    e.Emit(Mov64Imm(scratch, leaf_id));
+    e.Emit(StxMem(BPF_W, frame.base, scratch, frame.verdict_offset + 4));
   }
   e.Emit(Exit());
 }

@@ -50,6 +50,12 @@ void EmitTree(const ml::DecisionTree& tree, const TreeFrame& frame,
 void EmitForest(absl::Span<const ml::DecisionTree> trees, const TreeFrame& frame,
                 const CodegenOptions& options, Emitter& e);
 
+// Stores the verdict (the label in register `label`, `leaf_id`) at the
+// frame and exits; `scratch` carries the leaf id where the frame allows no
+// immediate stores. For decision code other than trees (linear_codegen.h).
+void EmitVerdictAndExit(insn::Reg label, int32_t leaf_id, insn::Reg scratch,
+                        const TreeFrame& frame, Emitter& e);
+
 // Labels a forest votes over: one more than the largest label of any leaf
 // (at least the largest num_classes). Larger counts are refused.
 inline constexpr int32_t kMaxForestClasses = 64;

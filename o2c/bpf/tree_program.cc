@@ -6,10 +6,12 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <functional>
 #include <memory>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "o2c/bpf/linear_codegen.h"
 #include "o2c/status_macros.h"
 
 namespace o2c::bpf {
@@ -40,38 +42,19 @@ void EmitDecision(absl::Span<const ml::DecisionTree> model, const TreeFrame& fra
   }
 }
 
-}  // namespace
-
-bool KernelHasLongJumps() {
-  static const bool has = [] {
-    // gotol +1 over a read of uninitialized r5, which is reachable in the
-    // control-flow graph (from the never-taken branch) but must not be
-    // reached: a kernel that ignores the 32-bit offset (using `off`, 0)
-    // falls into the read and refuses.
-    RawProgram probe{.name = "o2c_gotol",
-                     .type = BPF_PROG_TYPE_SOCKET_FILTER,
-                     .insns = {Mov64Imm(R0, 0), JmpImm(BPF_JNE, R0, 0, 1), JaLong(1),
-                               Mov64Reg(R0, R5), Exit()}};
-    return LoadRawProgram(probe).ok();
-  }();
-  return has;
-}
-
-absl::StatusOr<EmittedProgram> CompileAudition(absl::Span<const ml::DecisionTree> model,
-                                               AuditionForm form, const CodegenOptions& options,
-                                               absl::string_view name) {
-  if (model.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat("prog '", name, "': empty model"));
-  }
+// A program of `form` around the decision code `decide` emits at a frame;
+// the decision reads features [0, features_read).
+absl::StatusOr<EmittedProgram> CompileForm(
+    AuditionForm form, absl::string_view name, int32_t features_read,
+    const std::function<void(const TreeFrame&, Emitter&)>& decide) {
   Emitter e{std::string(name)};
   switch (form) {
     case AuditionForm::kSyscall:
       e.Emit(Mov64Imm(R0, 0));
       // 6.1 refuses BPF_ST into a SYSCALL ctx.
-      EmitDecision(model,
-                   {.base = R1, .features_offset = 0, .verdict_offset = kVerdictOffset,
-                    .imm_stores = false},
-                   options, e);
+      decide({.base = R1, .features_offset = 0, .verdict_offset = kVerdictOffset,
+              .imm_stores = false},
+             e);
       break;
     case AuditionForm::kTailCall: {
       // The tree is a subprogram: its leaves `exit` back here, whatever its
@@ -95,12 +78,11 @@ absl::StatusOr<EmittedProgram> CompileAudition(absl::Span<const ml::DecisionTree
       e.Emit(Exit());
       e.Bind(tree);
       e.Emit(Mov64Imm(R0, 0));
-      EmitDecision(model, {.base = R1, .features_offset = 0, .verdict_offset = kVerdictOffset},
-                   options, e);
+      decide({.base = R1, .features_offset = 0, .verdict_offset = kVerdictOffset}, e);
       break;
     }
     case AuditionForm::kPacket: {
-      int32_t features = FeaturesRead(model);
+      const int32_t features = features_read;
       if (features > kMaxPacketFeatures) {
         return absl::InvalidArgumentError(
             absl::StrCat("prog '", name, "': the packet form carries at most ",
@@ -115,8 +97,7 @@ absl::StatusOr<EmittedProgram> CompileAudition(absl::Span<const ml::DecisionTree
       e.JumpReg(BPF_JLE, R1, R3, fits);
       e.Emit(Exit());
       e.Bind(fits);
-      EmitDecision(model, {.base = R2, .features_offset = kPacketFeatures, .verdict_offset = 0},
-                   options, e);
+      decide({.base = R2, .features_offset = kPacketFeatures, .verdict_offset = 0}, e);
       break;
     }
   }
@@ -127,6 +108,43 @@ absl::StatusOr<EmittedProgram> CompileAudition(absl::Span<const ml::DecisionTree
         " instructions; the verifier processes at most ", kMaxVerifiedInsns));
   }
   return program;
+}
+
+}  // namespace
+
+bool KernelHasLongJumps() {
+  static const bool has = [] {
+    // gotol +1 over a read of uninitialized r5, which is reachable in the
+    // control-flow graph (from the never-taken branch) but must not be
+    // reached: a kernel that ignores the 32-bit offset (using `off`, 0)
+    // falls into the read and refuses.
+    RawProgram probe{.name = "o2c_gotol",
+                     .type = BPF_PROG_TYPE_SOCKET_FILTER,
+                     .insns = {Mov64Imm(R0, 0), JmpImm(BPF_JNE, R0, 0, 1), JaLong(1),
+                               Mov64Reg(R0, R5), Exit()}};
+    return LoadRawProgram(probe).ok();
+  }();
+  return has;
+}
+
+absl::StatusOr<EmittedProgram> CompileAudition(absl::Span<const ml::DecisionTree> model,
+                                               AuditionForm form, const CodegenOptions& options,
+                                               absl::string_view name) {
+  if (model.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat("prog '", name, "': empty model"));
+  }
+  return CompileForm(form, name, FeaturesRead(model), [&](const TreeFrame& frame, Emitter& e) {
+    EmitDecision(model, frame, options, e);
+  });
+}
+
+absl::StatusOr<EmittedProgram> CompileLinearAudition(const ml::FixedPointLogistic& model,
+                                                     AuditionForm form, absl::string_view name) {
+  if (model.weights.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat("prog '", name, "': empty model"));
+  }
+  return CompileForm(form, name, static_cast<int32_t>(model.weights.size()),
+                     [&](const TreeFrame& frame, Emitter& e) { EmitLinear(model, frame, e); });
 }
 
 absl::StatusOr<ScopedFd> LoadAudition(const EmittedProgram& program, AuditionForm form,

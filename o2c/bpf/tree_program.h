@@ -30,6 +30,7 @@
 #include "o2c/bpf/scoped_fd.h"
 #include "o2c/bpf/tree_codegen.h"
 #include "o2c/ml/decision_tree.h"
+#include "o2c/ml/logistic_regression.h"
 
 namespace o2c::bpf {
 
@@ -53,6 +54,12 @@ bool KernelHasLongJumps();
 absl::StatusOr<EmittedProgram> CompileAudition(absl::Span<const ml::DecisionTree> model,
                                                AuditionForm form, const CodegenOptions& options,
                                                absl::string_view name = "o2c_audition");
+
+// Compiles a fixed-point logistic regression (linear_codegen.h) into a
+// program of `form`, the same forms and verdict as a tree's (leaf id -1).
+absl::StatusOr<EmittedProgram> CompileLinearAudition(const ml::FixedPointLogistic& model,
+                                                     AuditionForm form,
+                                                     absl::string_view name = "o2c_linear");
 
 // Loads a compiled program of `form`. kTailCall needs `map_fds` for its two
 // map slots, and the hook it serves: a tp_btf name ("kfree" or

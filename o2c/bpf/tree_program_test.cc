@@ -134,6 +134,48 @@ TEST(TreeProgramTest, ForestOfTenVotesAsTheHost) {
   ExpectSameAsHost(forest, rng, kSamples, "forest of 10 depth-8 trees");
 }
 
+TEST(TreeProgramTest, LinearModelScoresAsTheHost) {
+  O2C_REQUIRE_KERNEL();
+  // 18 weights: small ones (32-bit immediates), large ones (64-bit loads),
+  // zeros (features not read) and negatives; samples in a range where the
+  // sum cannot overflow, as QuantizeLogistic guarantees.
+  std::mt19937_64 rng(11);
+  ml::FixedPointLogistic model;
+  model.fraction_bits = 16;
+  model.bias = -(int64_t{1} << 33);
+  for (int i = 0; i < 18; ++i) {
+    int64_t w = std::uniform_int_distribution<int64_t>(-(1 << 20), 1 << 20)(rng);
+    if (i % 5 == 0) w = 0;
+    if (i % 7 == 3) w *= int64_t{1} << 18;  // beyond 32 bits
+    model.weights.push_back(w);
+  }
+  for (AuditionForm form : {AuditionForm::kSyscall, AuditionForm::kPacket}) {
+    auto program = CompileLinearAudition(model, form);
+    ASSERT_TRUE(program.ok()) << program.status();
+    auto fd = LoadAudition(*program, form);
+    ASSERT_TRUE(fd.ok()) << fd.status();
+    if (form == AuditionForm::kPacket) continue;  // timed by bench/model_study
+    int mismatches = 0, ones = 0;
+    std::uniform_int_distribution<int64_t> value(-5000, 5000);
+    for (int s = 0; s < kSamples && mismatches < 5; ++s) {
+      std::vector<int64_t> x(18);
+      for (int64_t& v : x) v = value(rng);
+      auto verdict = RunSyscallAudition(fd->get(), x);
+      ASSERT_TRUE(verdict.ok()) << verdict.status();
+      int32_t want = model.Predict(x);
+      ones += want;
+      if (verdict->label != want || verdict->leaf_id != -1) {
+        ++mismatches;
+        ADD_FAILURE() << "sample " << s << ": kernel (" << verdict->label << ", "
+                      << verdict->leaf_id << ") host (" << want << ", -1)";
+      }
+    }
+    // Both classes occur, so the comparison means something.
+    EXPECT_GT(ones, kSamples / 10);
+    EXPECT_LT(ones, kSamples * 9 / 10);
+  }
+}
+
 TEST(TreeProgramTest, TooLargeIsRefusedBeforeLoading) {
   std::mt19937_64 rng(3);
   ml::DecisionTree t = RandomTree({.nodes = 700001, .max_depth = 400}, rng);
