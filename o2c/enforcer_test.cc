@@ -34,6 +34,34 @@ using ::o2c::testing::StatusIs;
 using ::testing::HasSubstr;
 
 
+// Forks a child that, `iterations` times, closes the oldest pipe of a
+// window of `window` and opens a new one, passing a byte through it; before
+// iteration `wait_at` it waits for a byte on `go_fd`. It exits 0, or 2-4 if
+// a call failed. Returns its pid (-1 if fork failed).
+pid_t ForkPipeChurner(int window, int iterations, int wait_at, int go_fd) {
+  pid_t child = fork();
+  if (child != 0) return child;
+  std::vector<Pipe> pipes(window);
+  for (int i = 0; i < iterations; ++i) {
+    char c;
+    if (i == wait_at && read(go_fd, &c, 1) != 1) _exit(3);
+    Pipe& p = pipes[i % pipes.size()];
+    p.Close();
+    if (pipe2(p.fds, 0) != 0) _exit(2);
+    char byte = 'x';
+    if (write(p.fds[1], &byte, 1) != 1 || read(p.fds[0], &byte, 1) != 1) _exit(4);
+  }
+  for (Pipe& p : pipes) p.Close();
+  _exit(0);
+}
+
+// Polls `enforcer` until `child` exits; returns its wait status.
+int WaitPolling(Enforcer& enforcer, pid_t child) {
+  int wstatus = 0;
+  while (waitpid(child, &wstatus, WNOHANG) == 0) enforcer.Poll(50).IgnoreError();
+  return wstatus;
+}
+
 // Forks a child that opens a pipe, waits for a byte on `go_fd`, then closes
 // the pipe (freeing its objects) and exits 0. Returns the child's pid once
 // its pipe is open, or -1.
@@ -174,30 +202,14 @@ TEST_F(EnforcerTest, BenignWorkloadWithAttachOnTheFlyHasNoViolations) {
   // after the attach: 100,000 pipe operations in all.
   int go[2];
   ASSERT_EQ(pipe(go), 0);
-  pid_t child = fork();
-  ASSERT_GE(child, 0);
-  if (child == 0) {
-    std::vector<Pipe> window(64);
-    for (Pipe& p : window) pipe2(p.fds, 0);
-    char c;
-    for (int i = 0; i < 100000; ++i) {
-      if (i == 20000 && read(go[0], &c, 1) != 1) _exit(3);  // wait for the attach
-      Pipe& p = window[i % window.size()];
-      p.Close();
-      if (pipe2(p.fds, 0) != 0) _exit(2);
-      char byte = 'x';
-      if (write(p.fds[1], &byte, 1) != 1 || read(p.fds[0], &byte, 1) != 1) _exit(4);
-    }
-    for (Pipe& p : window) p.Close();
-    _exit(0);
-  }
+  pid_t child = ForkPipeChurner(64, 100000, 20000, go[0]);  // waits for the attach
+  ASSERT_GT(child, 0);
   Enforcer::Options options = Scoped(child);
   options.object_events = false;
   auto enforcer = Enforcer::Attach(compartment, policy, model_.get(), *kallsyms_, options);
   ASSERT_EQ(write(go[1], "g", 1), 1);
   ASSERT_THAT(enforcer, IsOk());
-  int wstatus = 0;
-  while (waitpid(child, &wstatus, WNOHANG) == 0) (*enforcer)->Poll(50).IgnoreError();
+  int wstatus = WaitPolling(**enforcer, child);
   ASSERT_TRUE(WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0) << wstatus;
   Drain(**enforcer);
   auto stats = (*enforcer)->Stats();
@@ -230,30 +242,15 @@ TEST_F(EnforcerTest, BenignWorkloadInTheFinalPhaseIsNeverKilled) {
   auto& [policy, compartment] = *loaded;
   int go[2];
   ASSERT_EQ(pipe(go), 0);
-  pid_t child = fork();
-  ASSERT_GE(child, 0);
-  if (child == 0) {
-    char c;
-    if (read(go[0], &c, 1) != 1) _exit(3);
-    std::vector<Pipe> window(16);
-    for (int i = 0; i < 50000; ++i) {
-      Pipe& p = window[i % window.size()];
-      p.Close();
-      if (pipe2(p.fds, 0) != 0) _exit(2);
-      char byte = 'x';
-      if (write(p.fds[1], &byte, 1) != 1 || read(p.fds[0], &byte, 1) != 1) _exit(4);
-    }
-    for (Pipe& p : window) p.Close();
-    _exit(0);
-  }
+  pid_t child = ForkPipeChurner(16, 50000, 0, go[0]);
+  ASSERT_GT(child, 0);
   Enforcer::Options options = Scoped(child);
   options.object_events = false;
   auto enforcer = Enforcer::Attach(compartment, policy, model_.get(), *kallsyms_, options);
   ASSERT_THAT(enforcer, IsOk());
   (*enforcer)->EnterFinalPhase("test");
   ASSERT_EQ(write(go[1], "g", 1), 1);
-  int wstatus = 0;
-  while (waitpid(child, &wstatus, WNOHANG) == 0) (*enforcer)->Poll(50).IgnoreError();
+  int wstatus = WaitPolling(**enforcer, child);
   EXPECT_TRUE(WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0) << wstatus;
   Drain(**enforcer);
   auto stats = (*enforcer)->Stats();

@@ -22,19 +22,12 @@
 #include "o2c/bpf/audition.h"
 #include "o2c/bpf/enforcer_abi.h"
 #include "o2c/bpf/kmem_sites.h"
+#include "o2c/bpf/lib/compartment.bpf.h"
+#include "o2c/bpf/lib/quarantine_map.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
-/* Set by the loader before load. Sorted, disjoint ranges; an exact call site
- * is the range [return address, return address + 1). */
-const volatile __u32 nr_code = 0;
-const volatile struct o2c_code_range code_ranges[O2C_MAX_RANGES] = {};
-const volatile __u32 nr_alloc_sites = 0;
-const volatile struct o2c_code_range alloc_sites[O2C_MAX_RANGES] = {};
-const volatile __u32 nr_free_sites = 0;
-const volatile struct o2c_code_range free_sites[O2C_MAX_RANGES] = {};
-const volatile __u64 text_start = 0;
-const volatile __u64 text_end = 0;
+/* Set by the loader before load (the compartment's: lib/compartment.bpf.h). */
 const volatile __u32 actions = O2C_ACTION_AUDIT;
 const volatile __u32 object_events = 1; /* TRACKED / FREED events on or off */
 /* Only this process's events (tests, demos); 0: the whole system. */
@@ -42,16 +35,6 @@ const volatile __u32 target_tgid = 0;
 
 /* Written by user space while attached (aligned 32-bit stores: atomic). */
 __u32 phase = O2C_PHASE_TRANSITION;
-
-/* Non-zero once a violation quarantined the compartment: a map, not a
- * global, so that the quarantine gate's LSM programs (quarantine_gate.bpf.c)
- * can share it. */
-struct {
-  __uint(type, BPF_MAP_TYPE_ARRAY);
-  __uint(max_entries, 1);
-  __type(key, __u32);
-  __type(value, __u32);
-} quarantine SEC(".maps");
 
 struct {
   __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -90,16 +73,8 @@ struct {
   __type(value, __u32);
 } audition_cache_free SEC(".maps");
 
-#include "o2c/bpf/lib/features.bpf.h"
 #include "o2c/bpf/lib/heap_tracker.bpf.h"
-#include "o2c/bpf/lib/ranges.bpf.h"
 #include "o2c/bpf/lib/stats.bpf.h"
-
-static __always_inline bool in_ranges(const volatile struct o2c_code_range *r, __u32 n,
-                                      __u64 ip)
-{
-  return o2c_find_range(r, n, O2C_MAX_RANGES, ip) >= 0;
-}
 
 static __always_inline bool out_of_scope(void)
 {
@@ -191,13 +166,7 @@ static __always_inline void on_alloc(__u64 call_site, __u64 ptr, __u64 size,
 static __always_inline void on_free(void *ctx, void *prog_array, __u64 call_site, __u64 ptr,
                                     struct kmem_cache *cache)
 {
-  struct o2c_extractor_config cfg = {
-      .compartment = code_ranges,
-      .nr_compartment = nr_code,
-      .max_compartment = O2C_MAX_RANGES,
-      .text_start = text_start,
-      .text_end = text_end,
-  };
+  struct o2c_extractor_config cfg = o2c_compartment_extractor();
   struct o2c_object info;
   struct o2c_audition *a;
   struct o2c_event *e;

@@ -9,7 +9,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "o2c/bpf/audition.h"
-#include "o2c/bpf/code_ranges.h"
+#include "o2c/bpf/compartment_rodata.h"
 #include "o2c/bpf/kmem_sites.h"  // struct o2c_code_range, before the skeleton
 #include "o2c/bpf/enforcer.skel.h"
 #include "o2c/bpf/heap_tracker_maps.h"
@@ -74,25 +74,13 @@ EnforcerPrograms::~EnforcerPrograms() = default;
 
 absl::StatusOr<std::unique_ptr<EnforcerPrograms>> EnforcerPrograms::Load(
     const EnforcerConfig& config) {
-  const uint32_t page = static_cast<uint32_t>(sysconf(_SC_PAGESIZE));
-  if (config.ringbuf_bytes < page || (config.ringbuf_bytes & (config.ringbuf_bytes - 1))) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "enforcer: ring buffer of ", config.ringbuf_bytes,
-        " bytes; want a power of 2 of at least ", page));
-  }
+  O2C_RETURN_IF_ERROR(CheckRingBufferBytes("enforcer", config.ringbuf_bytes));
   auto state = std::make_unique<State>();
   state->skel.reset(enforcer_bpf__open());
   if (!state->skel) return LibbpfError(-errno, "enforcer: open");
   enforcer_bpf* skel = state->skel.get();
   auto* ro = skel->rodata;
-  O2C_RETURN_IF_ERROR(CopyMergedRanges("enforcer code", config.code, O2C_MAX_RANGES,
-                                       ro->code_ranges, &ro->nr_code));
-  O2C_RETURN_IF_ERROR(CopyMergedRanges("enforcer allocation sites", config.alloc_sites,
-                                       O2C_MAX_RANGES, ro->alloc_sites, &ro->nr_alloc_sites));
-  O2C_RETURN_IF_ERROR(CopyMergedRanges("enforcer free sites", config.free_sites, O2C_MAX_RANGES,
-                                       ro->free_sites, &ro->nr_free_sites));
-  ro->text_start = config.kernel_text.start;
-  ro->text_end = config.kernel_text.end;
+  O2C_RETURN_IF_ERROR(SetCompartmentRodata("enforcer", config, ro));
   ro->actions = config.actions | O2C_ACTION_AUDIT;
   ro->object_events = config.object_events ? 1 : 0;
   ro->target_tgid = config.tgid;

@@ -48,14 +48,7 @@ class EnforcerProgramsTest : public ::testing::Test {
     ASSERT_THAT(flavor, IsOk());
     auto kallsyms = Kallsyms::FromFile();
     ASSERT_THAT(kallsyms, IsOk());
-    auto ranges = PipeFunctionRanges(*kallsyms);
-    ASSERT_THAT(ranges, IsOk());
-    auto kernel_text = kallsyms->KernelText();
-    ASSERT_THAT(kernel_text, IsOk());
-    config_.code = *ranges;
-    config_.alloc_sites = *ranges;  // every call from pipe code
-    config_.free_sites = *ranges;
-    config_.kernel_text = *kernel_text;
+    ASSERT_THAT(UsePipeFunctions(*kallsyms, config_), IsOk());
     config_.tgid = static_cast<uint32_t>(getpid());
     config_.flavor = *flavor;
   }

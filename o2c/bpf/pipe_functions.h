@@ -18,6 +18,22 @@ namespace o2c::bpf {
 absl::StatusOr<std::vector<AddressRange>> PipeFunctionRanges(
     const Kallsyms& kallsyms, std::vector<std::string>* names = nullptr);
 
+// Points a tracker's config (EnforcerConfig, ProfilerConfig: fields code,
+// alloc_sites, free_sites, kernel_text) at those functions on the running
+// kernel, every call from them being a site.
+template <typename Config>
+absl::Status UsePipeFunctions(const Kallsyms& kallsyms, Config& config) {
+  absl::StatusOr<std::vector<AddressRange>> ranges = PipeFunctionRanges(kallsyms);
+  if (!ranges.ok()) return ranges.status();
+  absl::StatusOr<AddressRange> kernel_text = kallsyms.KernelText();
+  if (!kernel_text.ok()) return kernel_text.status();
+  config.code = *ranges;
+  config.alloc_sites = *ranges;
+  config.free_sites = *ranges;
+  config.kernel_text = *kernel_text;
+  return absl::OkStatus();
+}
+
 }  // namespace o2c::bpf
 
 #endif  // O2C_BPF_PIPE_FUNCTIONS_H_

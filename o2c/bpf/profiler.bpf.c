@@ -20,19 +20,12 @@
 #include "o2c/bpf/audition.h"
 #include "o2c/bpf/enforcer_abi.h"
 #include "o2c/bpf/kmem_sites.h"
+#include "o2c/bpf/lib/compartment.bpf.h"
 #include "o2c/bpf/profiler.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
-/* Set by the loader before load (sorted, disjoint ranges). */
-const volatile __u32 nr_code = 0;
-const volatile struct o2c_code_range code_ranges[O2C_MAX_RANGES] = {};
-const volatile __u32 nr_alloc_sites = 0;
-const volatile struct o2c_code_range alloc_sites[O2C_MAX_RANGES] = {};
-const volatile __u32 nr_free_sites = 0;
-const volatile struct o2c_code_range free_sites[O2C_MAX_RANGES] = {};
-const volatile __u64 text_start = 0;
-const volatile __u64 text_end = 0;
+/* Set by the loader before load (the compartment's: lib/compartment.bpf.h). */
 const volatile __u32 negative_rate = 64; /* keep 1 in N outside frees; 0: none */
 const volatile __u32 raw_words = 0;      /* also copy O2C_PROFILE_RAW_WORDS words */
 
@@ -56,16 +49,8 @@ struct {
   __type(value, struct o2c_features);
 } scratch SEC(".maps");
 
-#include "o2c/bpf/lib/features.bpf.h"
 #include "o2c/bpf/lib/heap_tracker.bpf.h"
-#include "o2c/bpf/lib/ranges.bpf.h"
 #include "o2c/bpf/lib/stats.bpf.h"
-
-static __always_inline bool in_ranges(const volatile struct o2c_code_range *r, __u32 n,
-                                      __u64 ip)
-{
-  return o2c_find_range(r, n, O2C_MAX_RANGES, ip) >= 0;
-}
 
 static __always_inline void on_alloc(__u64 call_site, __u64 ptr, __u64 size, __u64 cache)
 {
@@ -94,13 +79,7 @@ static __always_inline void on_alloc(__u64 call_site, __u64 ptr, __u64 size, __u
 static __always_inline void emit_sample(__s32 label, __u32 hook, __u64 call_site, __u64 ptr,
                                         __s64 size, __u64 alloc_site)
 {
-  struct o2c_extractor_config cfg = {
-      .compartment = code_ranges,
-      .nr_compartment = nr_code,
-      .max_compartment = O2C_MAX_RANGES,
-      .text_start = text_start,
-      .text_end = text_end,
-  };
+  struct o2c_extractor_config cfg = o2c_compartment_extractor();
   struct o2c_features *f;
   struct o2c_sample *s;
   __u32 zero = 0;

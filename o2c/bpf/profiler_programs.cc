@@ -2,12 +2,11 @@
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
-#include <unistd.h>
 
 #include <cerrno>
 
 #include "absl/strings/str_cat.h"
-#include "o2c/bpf/code_ranges.h"
+#include "o2c/bpf/compartment_rodata.h"
 #include "o2c/bpf/enforcer_abi.h"
 #include "o2c/bpf/heap_tracker_maps.h"
 #include "o2c/bpf/kmem_sites.h"  // struct o2c_code_range, before the skeleton
@@ -65,25 +64,13 @@ ProfilerPrograms::~ProfilerPrograms() = default;
 
 absl::StatusOr<std::unique_ptr<ProfilerPrograms>> ProfilerPrograms::Load(
     const ProfilerConfig& config) {
-  const uint32_t page = static_cast<uint32_t>(sysconf(_SC_PAGESIZE));
-  if (config.ringbuf_bytes < page || (config.ringbuf_bytes & (config.ringbuf_bytes - 1))) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "profiler: ring buffer of ", config.ringbuf_bytes,
-        " bytes; want a power of 2 of at least ", page));
-  }
+  O2C_RETURN_IF_ERROR(CheckRingBufferBytes("profiler", config.ringbuf_bytes));
   auto state = std::make_unique<State>();
   state->skel.reset(profiler_bpf__open());
   if (!state->skel) return LibbpfError(-errno, "profiler: open");
   profiler_bpf* skel = state->skel.get();
   auto* ro = skel->rodata;
-  O2C_RETURN_IF_ERROR(CopyMergedRanges("profiler code", config.code, O2C_MAX_RANGES,
-                                       ro->code_ranges, &ro->nr_code));
-  O2C_RETURN_IF_ERROR(CopyMergedRanges("profiler allocation sites", config.alloc_sites,
-                                       O2C_MAX_RANGES, ro->alloc_sites, &ro->nr_alloc_sites));
-  O2C_RETURN_IF_ERROR(CopyMergedRanges("profiler free sites", config.free_sites, O2C_MAX_RANGES,
-                                       ro->free_sites, &ro->nr_free_sites));
-  ro->text_start = config.kernel_text.start;
-  ro->text_end = config.kernel_text.end;
+  O2C_RETURN_IF_ERROR(SetCompartmentRodata("profiler", config, ro));
   ro->negative_rate = config.negative_rate;
   ro->raw_words = config.raw_words ? 1 : 0;
   O2C_ASSIGN_OR_RETURN(HeapTrackerSizes heap,

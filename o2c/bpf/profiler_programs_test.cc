@@ -35,14 +35,7 @@ class ProfilerProgramsTest : public ::testing::TestWithParam<KmemHookFlavor> {
     missing_ = !features->Has(needed);
     auto kallsyms = Kallsyms::FromFile();
     ASSERT_THAT(kallsyms, IsOk());
-    auto ranges = PipeFunctionRanges(*kallsyms);
-    ASSERT_THAT(ranges, IsOk());
-    auto kernel_text = kallsyms->KernelText();
-    ASSERT_THAT(kernel_text, IsOk());
-    config_.code = *ranges;
-    config_.alloc_sites = *ranges;  // every call from pipe code
-    config_.free_sites = *ranges;
-    config_.kernel_text = *kernel_text;
+    ASSERT_THAT(UsePipeFunctions(*kallsyms, config_), IsOk());
     config_.flavor = GetParam();
   }
 

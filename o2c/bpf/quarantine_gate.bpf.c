@@ -13,6 +13,7 @@
 
 #include "o2c/bpf/enforcer_abi.h"
 #include "o2c/bpf/kmem_sites.h"
+#include "o2c/bpf/lib/quarantine_map.bpf.h"
 #include "o2c/bpf/lib/ranges.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
@@ -22,14 +23,6 @@ char LICENSE[] SEC("license") = "GPL";
 /* Set by the loader before load: the compartment's code, sorted, disjoint. */
 const volatile __u32 nr_code = 0;
 const volatile struct o2c_code_range code_ranges[O2C_MAX_RANGES] = {};
-
-/* The caller's state map (the loader reuses its fd): non-zero = quarantined. */
-struct {
-  __uint(type, BPF_MAP_TYPE_ARRAY);
-  __uint(max_entries, 1);
-  __type(key, __u32);
-  __type(value, __u32);
-} quarantine SEC(".maps");
 
 /* Accesses refused, per CPU (no atomics on the deny path). */
 struct {
