@@ -24,7 +24,7 @@
 #include <vector>
 
 #include "absl/strings/str_format.h"
-#include "o2c/bpf/tree_program.h"
+#include "o2c/bpf/codegen/tree_program.h"
 #include "o2c/ml/cart.h"
 #include "o2c/ml/dataset_file.h"
 #include "o2c/ml/logistic_regression.h"
@@ -33,7 +33,7 @@
 #include "o2c/ml/split.h"
 #include "o2c/policy.h"
 #include "o2c/prepare.h"
-#include "o2c/status_macros.h"
+#include "o2c/internal/status_macros.h"
 
 namespace o2c {
 namespace {

@@ -36,16 +36,16 @@
 #include <vector>
 
 #include "absl/strings/numbers.h"
-#include "o2c/bpf/kallsyms.h"
-#include "o2c/bpf/kernel_features.h"
-#include "o2c/bpf/kmem_empty.skel.h"
-#include "o2c/bpf/kmem_hooks.h"
-#include "o2c/bpf/kmem_site_counter.h"
-#include "o2c/bpf/links.h"
-#include "o2c/bpf/pipe_functions.h"
-#include "o2c/bpf/program_loader.h"
+#include "o2c/bpf/kernel/kallsyms.h"
+#include "o2c/bpf/kernel/capabilities.h"
+#include "bench/kmem_empty.skel.h"
+#include "o2c/bpf/loader/kmem_hooks.h"
+#include "o2c/bpf/kmem_sites_programs.h"
+#include "o2c/bpf/loader/links.h"
+#include "o2c/testonly/pipe_functions.h"
+#include "o2c/bpf/loader/program_loader.h"
 #include "o2c/enforcer.h"
-#include "o2c/fixture_model.h"
+#include "o2c/testonly/fixture_model.h"
 
 namespace o2c::bench {
 namespace {
@@ -167,7 +167,7 @@ absl::StatusOr<std::pair<Policy, Compartment>> AuditOnlyPipePolicy(const bpf::Ka
 }
 
 int Run(int rounds, int iterations) {
-  bpf::KernelFeatures features = bpf::KernelFeatures::Probe();
+  bpf::KernelCapabilities features = bpf::KernelCapabilities::Probe();
   auto flavor = bpf::ChooseKmemHookFlavor(features);
   auto kallsyms = bpf::Kallsyms::FromFile();
   if (!flavor.ok() || !kallsyms.ok()) {
@@ -204,9 +204,9 @@ int Run(int rounds, int iterations) {
       {"(b) empty kmem programs", [&] { return AttachEmpty(*flavor); }},
       {"(c) pipe.c site counter",
        [&]() -> absl::StatusOr<Attachment> {
-         auto counter = bpf::KmemSiteCounter::Start({*ranges, 0}, features);
+         auto counter = bpf::KmemSitesPrograms::Start({*ranges, 0}, features);
          if (!counter.ok()) return counter.status();
-         return Attachment(std::shared_ptr<bpf::KmemSiteCounter>(std::move(*counter)));
+         return Attachment(std::shared_ptr<bpf::KmemSitesPrograms>(std::move(*counter)));
        }},
       {"(d) enforcer, transition", [&] { return enforcer(false); }},
       {"(e) enforcer, final phase", [&] { return enforcer(true); }},

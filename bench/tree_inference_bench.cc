@@ -18,11 +18,11 @@
 #include <string>
 #include <vector>
 
-#include "o2c/bpf/tree_codegen_layout.h"
-#include "o2c/bpf/tree_codegen_random.h"
-#include "o2c/bpf/tree_interpreter.h"
-#include "o2c/bpf/insn.h"
-#include "o2c/bpf/tree_program.h"
+#include "o2c/bpf/codegen/tree_codegen_layout.h"
+#include "o2c/bpf/codegen/random_trees.h"
+#include "bench/tree_interpreter.h"
+#include "o2c/bpf/codegen/insn.h"
+#include "o2c/bpf/codegen/tree_program.h"
 
 namespace o2c::bpf {
 namespace {

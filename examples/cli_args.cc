@@ -6,7 +6,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "o2c/edit_distance.h"
+#include "o2c/internal/edit_distance.h"
 
 namespace o2c::cli {
 

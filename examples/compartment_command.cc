@@ -5,7 +5,7 @@
 
 #include "examples/cli_args.h"
 #include "examples/commands.h"
-#include "o2c/bpf/kallsyms.h"
+#include "o2c/bpf/kernel/kallsyms.h"
 #include "o2c/compartment.h"
 #include "o2c/policy.h"
 

@@ -13,10 +13,10 @@
 #include "examples/cli_args.h"
 #include "examples/commands.h"
 #include "o2c/audition_model.h"
-#include "o2c/bpf/disassembler.h"
-#include "o2c/bpf/tree_codegen_layout.h"
-#include "o2c/bpf/tree_codegen_random.h"
-#include "o2c/bpf/tree_program.h"
+#include "o2c/bpf/codegen/disassembler.h"
+#include "o2c/bpf/codegen/tree_codegen_layout.h"
+#include "o2c/bpf/codegen/random_trees.h"
+#include "o2c/bpf/codegen/tree_program.h"
 
 namespace o2c::cli {
 namespace {

@@ -20,9 +20,8 @@
 #include "examples/cli_args.h"
 #include "examples/commands.h"
 #include "examples/event_printer.h"
-#include "o2c/bpf/kernel_features.h"
+#include "o2c/bpf/kernel/capabilities.h"
 #include "o2c/enforcer.h"
-#include "o2c/fixture_model.h"
 
 namespace o2c::cli {
 namespace {
@@ -78,7 +77,7 @@ int DemoCommand(int argc, char** argv) {
   if (absl::Status s = args.Finish(); !s.ok()) return ReportFailure("demo", s);
 
   std::printf("== 1. What BPF can do on this kernel (o2c probe)\n\n");
-  bpf::KernelFeatures features = bpf::KernelFeatures::Probe();
+  bpf::KernelCapabilities features = bpf::KernelCapabilities::Probe();
   std::fputs(features.FormatTable().c_str(), stdout);
 
   std::printf("\n== 2. The compartment (%s)\n\n", policy_path.c_str());
@@ -88,19 +87,15 @@ int DemoCommand(int argc, char** argv) {
   if (!pipe.ok()) return ReportFailure("demo", pipe.status());
   std::fputs(pipe->compartment.Format(*kallsyms).c_str(), stdout);
 
-  std::unique_ptr<AuditionModel> model;
-  if (model_path) {
-    auto loaded = AuditionModel::Load(*model_path);
-    if (!loaded.ok()) return ReportFailure("demo", loaded.status());
-    model = std::make_unique<AuditionModel>(std::move(*loaded));
-    std::printf("\nmodel: %s (%s)\n", model_path->c_str(), model->description().c_str());
-  } else {
-    auto fixture = FixtureAuditionModel();
-    if (!fixture.ok()) return ReportFailure("demo", fixture.status());
-    model = std::make_unique<AuditionModel>(std::move(*fixture));
-    std::printf("\nmodel: a HAND-MADE FIXTURE, not trained (%s); `o2c prepare` trains a "
-                "real one, pass it with --model\n", model->description().c_str());
+  if (!model_path) {
+    return ReportFailure("demo", absl::InvalidArgumentError(
+                                     "--model is required: `o2c prepare` trains one (tools/demo.sh "
+                                     "does), testdata/prepare/pipe.o2cm is a prepared pipe model"));
   }
+  auto loaded = AuditionModel::Load(*model_path);
+  if (!loaded.ok()) return ReportFailure("demo", loaded.status());
+  auto model = std::make_unique<AuditionModel>(std::move(*loaded));
+  std::printf("\nmodel: %s (%s)\n", model_path->c_str(), model->description().c_str());
 
   std::printf("\n== 3. Attaching on the fly while a workload runs\n\n");
   int go[2];

@@ -17,7 +17,7 @@
 #include "examples/commands.h"
 #include "o2c/audition_model.h"
 #include "o2c/ml/explain.h"
-#include "o2c/ml/file_util.h"
+#include "o2c/internal/file_util.h"
 #include "o2c/ml/tree_dot.h"
 
 namespace o2c::cli {

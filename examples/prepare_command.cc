@@ -12,7 +12,7 @@
 #include "absl/strings/str_format.h"
 #include "examples/cli_args.h"
 #include "examples/commands.h"
-#include "o2c/bpf/enforcer_abi.h"
+#include "o2c/bpf/enforcer.h"
 #include "o2c/policy.h"
 #include "o2c/prepare.h"
 

@@ -4,7 +4,7 @@
 
 #include "examples/cli_args.h"
 #include "examples/commands.h"
-#include "o2c/bpf/kernel_features.h"
+#include "o2c/bpf/kernel/capabilities.h"
 
 namespace o2c::cli {
 
@@ -14,7 +14,7 @@ int ProbeCommand(int argc, char** argv) {
     std::fprintf(stderr, "%s\n", std::string(s.message()).c_str());
     return 2;
   }
-  bpf::KernelFeatures features = bpf::KernelFeatures::Probe();
+  bpf::KernelCapabilities features = bpf::KernelCapabilities::Probe();
   std::fputs(features.FormatTable().c_str(), stdout);
   return 0;
 }

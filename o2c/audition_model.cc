@@ -5,7 +5,7 @@
 #include "o2c/ml/model_file.h"
 #include "o2c/ml/tree_check.h"
 #include "o2c/ml/tree_dot.h"
-#include "o2c/status_macros.h"
+#include "o2c/internal/status_macros.h"
 
 namespace o2c {
 

@@ -4,9 +4,9 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "o2c/ml/file_util.h"
+#include "o2c/internal/file_util.h"
 #include "o2c/ml/model_file.h"
-#include "o2c/ml/test_trees.h"
+#include "o2c/testonly/test_trees.h"
 #include "testing/status_matchers.h"
 
 namespace o2c {

@@ -13,8 +13,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
-#include "o2c/bpf/call_sites.h"
-#include "o2c/status_macros.h"
+#include "o2c/bpf/kernel/call_sites.h"
+#include "o2c/internal/status_macros.h"
 
 namespace o2c {
 namespace {

@@ -19,8 +19,8 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "o2c/bpf/kallsyms.h"
-#include "o2c/bpf/kernel_text_reader.h"
+#include "o2c/bpf/kernel/kallsyms.h"
+#include "o2c/bpf/kernel/text_reader.h"
 #include "o2c/policy.h"
 
 namespace o2c {

@@ -8,7 +8,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "o2c/bpf/kmem_site_counter.h"
+#include "o2c/bpf/kmem_sites_programs.h"
 #include "o2c/compartment.h"
 #include "testing/kernel_test.h"
 #include "testing/status_matchers.h"
@@ -78,11 +78,11 @@ TEST_F(PipeCompartmentTest, SitesAreTheCallSitesTheKernelReports) {
   }
   ASSERT_FALSE(alloc_ranges.empty());
   ASSERT_FALSE(free_ranges.empty());
-  bpf::KernelFeatures features = bpf::KernelFeatures::Probe();
-  auto allocs = bpf::KmemSiteCounter::Start({alloc_ranges, static_cast<uint32_t>(getpid())},
+  bpf::KernelCapabilities features = bpf::KernelCapabilities::Probe();
+  auto allocs = bpf::KmemSitesPrograms::Start({alloc_ranges, static_cast<uint32_t>(getpid())},
                                             features);
   ASSERT_THAT(allocs, IsOk());
-  auto frees = bpf::KmemSiteCounter::Start({free_ranges, static_cast<uint32_t>(getpid())},
+  auto frees = bpf::KmemSitesPrograms::Start({free_ranges, static_cast<uint32_t>(getpid())},
                                            features);
   ASSERT_THAT(frees, IsOk());
 

@@ -7,12 +7,12 @@
 #include "absl/strings/str_join.h"
 #include "google/protobuf/util/json_util.h"
 #include "o2c/bpf/enforcer_programs.h"
-#include "o2c/bpf/feature_schema.h"
-#include "o2c/bpf/kmem_hooks.h"
-#include "o2c/bpf/quarantine_gate.h"
-#include "o2c/bpf/tree_program.h"
-#include "o2c/compartment_ranges.h"
-#include "o2c/status_macros.h"
+#include "o2c/bpf/extractor_schema.h"
+#include "o2c/bpf/loader/kmem_hooks.h"
+#include "o2c/bpf/quarantine_gate_programs.h"
+#include "o2c/bpf/codegen/tree_program.h"
+#include "o2c/internal/compartment_ranges.h"
+#include "o2c/internal/status_macros.h"
 
 namespace o2c {
 namespace {
@@ -150,12 +150,12 @@ absl::StatusOr<std::unique_ptr<Enforcer>> Enforcer::Attach(const Compartment& co
                                                            const AuditionModel* model,
                                                            const bpf::Kallsyms& kallsyms,
                                                            Options options) {
-  std::unique_ptr<bpf::KernelFeatures> probed;
+  std::unique_ptr<bpf::KernelCapabilities> probed;
   if (options.features == nullptr) {
-    probed = std::make_unique<bpf::KernelFeatures>(bpf::KernelFeatures::Probe());
+    probed = std::make_unique<bpf::KernelCapabilities>(bpf::KernelCapabilities::Probe());
     options.features = probed.get();
   }
-  const bpf::KernelFeatures& features = *options.features;
+  const bpf::KernelCapabilities& features = *options.features;
   if (model != nullptr) O2C_RETURN_IF_ERROR(CheckModel(*model));
   O2C_ASSIGN_OR_RETURN(bpf::KmemHookFlavor flavor, bpf::ChooseKmemHookFlavor(features));
   O2C_ASSIGN_OR_RETURN(bpf::AddressRange kernel_text, kallsyms.KernelText());
@@ -197,7 +197,7 @@ absl::StatusOr<std::unique_ptr<Enforcer>> Enforcer::Attach(const Compartment& co
   mechanisms.push_back(absl::StrCat(
       "free sites: ", flavor_name, " on kfree and kmem_cache_free (",
       free_fallback ? "any call inside compartment code" : "exact call sites", "); ",
-      features.Has(bpf::Feature::kKprobe) || features.Has(bpf::Feature::kFentry)
+      features.Has(bpf::Capability::kKprobe) || features.Has(bpf::Capability::kFentry)
           ? "kprobes and fentry work here but are not used (fentry does not see the caller; "
             "detaching kprobes from kfree crashed Debian 6.1: bpf/kmem_hooks.h); "
           : "",
@@ -226,7 +226,7 @@ absl::StatusOr<std::unique_ptr<Enforcer>> Enforcer::Attach(const Compartment& co
           ? "kill: bpf_send_signal(SIGKILL) to the violating task, before it returns to user space"
           : "kill: off in this policy (violations are audited)");
   if (config.actions & O2C_ACTION_QUARANTINE) {
-    if (features.Has(bpf::Feature::kLsm)) {
+    if (features.Has(bpf::Capability::kLsm)) {
       O2C_ASSIGN_OR_RETURN(state->gate,
                            bpf::QuarantineGate::Attach(config.code,
                                                        state->programs->QuarantineMapFd(),
@@ -236,7 +236,7 @@ absl::StatusOr<std::unique_ptr<Enforcer>> Enforcer::Attach(const Compartment& co
           ") refuses the compartment's files with EPERM, for every process"));
     } else {
       mechanisms.push_back(absl::StrCat(
-          "quarantine: cannot deny here (no BPF LSM: ", features.Get(bpf::Feature::kLsm).detail,
+          "quarantine: cannot deny here (no BPF LSM: ", features.Get(bpf::Capability::kLsm).detail,
           "): a violation sets the quarantine flag and is reported, nothing is refused"));
     }
   }

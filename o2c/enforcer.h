@@ -33,8 +33,8 @@
 
 #include "absl/status/statusor.h"
 #include "o2c/audition_model.h"
-#include "o2c/bpf/kallsyms.h"
-#include "o2c/bpf/kernel_features.h"
+#include "o2c/bpf/kernel/kallsyms.h"
+#include "o2c/bpf/kernel/capabilities.h"
 #include "o2c/compartment.h"
 #include "o2c/event.pb.h"
 #include "o2c/policy.h"
@@ -85,7 +85,7 @@ class Enforcer {
     // TRACKED / FREED events (high volume) on or off.
     bool object_events = true;
     // The kernel's features; probed if null.
-    const bpf::KernelFeatures* features = nullptr;
+    const bpf::KernelCapabilities* features = nullptr;
   };
 
   // Attaches. `model` may be null only if the policy's final phase starts

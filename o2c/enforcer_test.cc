@@ -14,10 +14,10 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "o2c/bpf/feature_schema.h"
+#include "o2c/bpf/extractor_schema.h"
 #include "o2c/bpf/features.h"
-#include "o2c/bpf/tree_codegen_random.h"
-#include "o2c/fixture_model.h"
+#include "o2c/bpf/codegen/random_trees.h"
+#include "o2c/testonly/fixture_model.h"
 #include "testing/kernel_test.h"
 #include "testing/pipes.h"
 #include "testing/status_matchers.h"
@@ -89,8 +89,8 @@ class EnforcerTest : public ::testing::Test {
  protected:
   void SetUp() override {
     O2C_REQUIRE_KERNEL();
-    static const bpf::KernelFeatures* features =
-        new bpf::KernelFeatures(bpf::KernelFeatures::Probe());
+    static const bpf::KernelCapabilities* features =
+        new bpf::KernelCapabilities(bpf::KernelCapabilities::Probe());
     features_ = features;
     auto kallsyms = bpf::Kallsyms::FromFile();
     ASSERT_THAT(kallsyms, IsOk());
@@ -146,7 +146,7 @@ class EnforcerTest : public ::testing::Test {
     }
   }
 
-  const bpf::KernelFeatures* features_ = nullptr;
+  const bpf::KernelCapabilities* features_ = nullptr;
   std::unique_ptr<bpf::Kallsyms> kallsyms_;
   std::unique_ptr<AuditionModel> model_;
   std::vector<Event> events_;
@@ -163,10 +163,10 @@ TEST_F(EnforcerTest, OldPipesAreAuditionedNewOnesTracked) {
   for (const std::string& m : (*enforcer)->Mechanisms()) std::cout << "  " << m << "\n";
   // Frees are watched by the tracepoints on every kernel, and where kprobes
   // or fentry work (the 6.1 VM) it says why they are not used.
-  const char* flavor = features_->Has(bpf::Feature::kTpBtf) ? "tp_btf" : "raw_tp";
+  const char* flavor = features_->Has(bpf::Capability::kTpBtf) ? "tp_btf" : "raw_tp";
   EXPECT_THAT((*enforcer)->Mechanisms(),
               ::testing::Contains(HasSubstr(absl::StrCat("free sites: ", flavor, " on kfree"))));
-  if (features_->Has(bpf::Feature::kKprobe)) {
+  if (features_->Has(bpf::Capability::kKprobe)) {
     EXPECT_THAT((*enforcer)->Mechanisms(),
                 ::testing::Contains(HasSubstr("kprobes and fentry work here but are not used")));
   }
@@ -328,7 +328,7 @@ TEST_F(EnforcerTest, QuarantineRefusesTheCompartmentsFilesWhereBpfLsmExists) {
     if (e.kind() == Event::VIOLATION) EXPECT_THAT(e.actions(), ::testing::Contains("quarantine"));
   }
   EXPECT_TRUE((*enforcer)->quarantined());
-  if (features_->Has(bpf::Feature::kLsm)) {
+  if (features_->Has(bpf::Capability::kLsm)) {
     // Every process is refused the compartment's files now, this one too.
     EXPECT_THAT((*enforcer)->Mechanisms(), ::testing::Contains(HasSubstr("quarantine: after")));
     errno = 0;
@@ -352,8 +352,8 @@ TEST_F(EnforcerTest, FallsBackWhenLsmIsAbsent) {
   auto loaded = LoadQuarantining("testdata/policies/pipe.policy");
   ASSERT_THAT(loaded, IsOk());
   auto& [policy, compartment] = *loaded;
-  bpf::KernelFeatures fewer =
-      features_->Without({bpf::Feature::kLsm}, "disabled by the test");
+  bpf::KernelCapabilities fewer =
+      features_->Without({bpf::Capability::kLsm}, "disabled by the test");
   Enforcer::Options options = Scoped(getpid());
   options.features = &fewer;
   auto enforcer = Enforcer::Attach(compartment, policy, model_.get(), *kallsyms_, options);
@@ -423,8 +423,8 @@ TEST_F(EnforcerTest, FailedAttachLeavesNothingBehind) {
               StatusIs(absl::StatusCode::kResourceExhausted,
                        HasSubstr("instructions; the kernel loads at most")));
   // A kernel without the kmem hooks' program types.
-  bpf::KernelFeatures bare =
-      features_->Without({bpf::Feature::kTpBtf, bpf::Feature::kRawTp}, "disabled by the test");
+  bpf::KernelCapabilities bare =
+      features_->Without({bpf::Capability::kTpBtf, bpf::Capability::kRawTp}, "disabled by the test");
   Enforcer::Options on_bare = Scoped(getpid());
   on_bare.features = &bare;
   EXPECT_THAT(Enforcer::Attach(compartment, policy, model_.get(), *kallsyms_, on_bare),

@@ -23,8 +23,8 @@
 #include "absl/strings/match.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "o2c/bpf/kallsyms.h"
-#include "o2c/bpf/kernel_features.h"
+#include "o2c/bpf/kernel/kallsyms.h"
+#include "o2c/bpf/kernel/capabilities.h"
 #include "o2c/compartment.h"
 #include "o2c/enforcer.h"
 #include "o2c/policy.h"
@@ -69,7 +69,7 @@ TEST(EnforcerVulnmodTest, TheArbitraryFreeIsKilledBeforeItsNextStepAndQuarantine
   ASSERT_THAT(policy, IsOk());
   auto compartment = Compartment::Resolve(*policy, *kallsyms);
   ASSERT_THAT(compartment, IsOk());
-  bpf::KernelFeatures features = bpf::KernelFeatures::Probe();
+  bpf::KernelCapabilities features = bpf::KernelCapabilities::Probe();
 
   // The exploit: a legitimate object first, then the out-of-bounds free,
   // then its next step, which must never run.
@@ -139,7 +139,7 @@ TEST(EnforcerVulnmodTest, TheArbitraryFreeIsKilledBeforeItsNextStepAndQuarantine
   // code), so where BPF LSM exists every process is refused it now.
   int dev = open(kDevice, O_RDWR);
   ASSERT_GE(dev, 0) << std::strerror(errno);
-  if (features.Has(bpf::Feature::kLsm)) {
+  if (features.Has(bpf::Capability::kLsm)) {
     errno = 0;
     EXPECT_EQ(Request(dev, VULN_ALLOC, 1, 64), -1);
     EXPECT_EQ(errno, EPERM);

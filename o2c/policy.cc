@@ -10,7 +10,7 @@
 #include "o2c/policy/source_locator.h"
 #include "o2c/policy/text_parser.h"
 #include "o2c/policy/validate.h"
-#include "o2c/status_macros.h"
+#include "o2c/internal/status_macros.h"
 
 namespace o2c {
 namespace {

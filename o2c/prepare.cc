@@ -13,19 +13,19 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
-#include "o2c/bpf/enforcer_abi.h"
-#include "o2c/bpf/feature_schema.h"
-#include "o2c/bpf/kernel_features.h"
-#include "o2c/bpf/kmem_hooks.h"
-#include "o2c/bpf/tree_program.h"
+#include "o2c/bpf/enforcer.h"
+#include "o2c/bpf/extractor_schema.h"
+#include "o2c/bpf/kernel/capabilities.h"
+#include "o2c/bpf/loader/kmem_hooks.h"
+#include "o2c/bpf/codegen/tree_program.h"
 #include "o2c/ml/cart.h"
 #include "o2c/ml/dataset_csv.h"
 #include "o2c/ml/dataset_file.h"
-#include "o2c/ml/file_util.h"
-#include "o2c/compartment_ranges.h"
+#include "o2c/internal/file_util.h"
+#include "o2c/internal/compartment_ranges.h"
 #include "o2c/ml/split.h"
 #include "o2c/ml/tree_dot.h"
-#include "o2c/status_macros.h"
+#include "o2c/internal/status_macros.h"
 
 namespace o2c {
 namespace {
@@ -40,8 +40,8 @@ absl::StatusOr<bpf::ProfilerConfig> ProfilerConfigFor(const Compartment& compart
                                                       const Policy& policy,
                                                       const bpf::Kallsyms& kallsyms,
                                                       const PrepareOptions& options) {
-  static const bpf::KernelFeatures* features =
-      new bpf::KernelFeatures(bpf::KernelFeatures::Probe());
+  static const bpf::KernelCapabilities* features =
+      new bpf::KernelCapabilities(bpf::KernelCapabilities::Probe());
   bpf::ProfilerConfig config;
   O2C_ASSIGN_OR_RETURN(config.flavor, bpf::ChooseKmemHookFlavor(*features));
   O2C_ASSIGN_OR_RETURN(config.kernel_text, kallsyms.KernelText());

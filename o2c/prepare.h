@@ -30,7 +30,7 @@
 
 #include "absl/status/statusor.h"
 #include "o2c/audition_model.h"
-#include "o2c/bpf/kallsyms.h"
+#include "o2c/bpf/kernel/kallsyms.h"
 #include "o2c/bpf/profiler.h"
 #include "o2c/bpf/profiler_programs.h"
 #include "o2c/compartment.h"

@@ -11,10 +11,10 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "o2c/bpf/enforcer_abi.h"
-#include "o2c/bpf/feature_schema.h"
+#include "o2c/bpf/enforcer.h"
+#include "o2c/bpf/extractor_schema.h"
 #include "o2c/ml/dataset_file.h"
-#include "o2c/ml/file_util.h"
+#include "o2c/internal/file_util.h"
 #include "testing/kernel_test.h"
 #include "testing/status_matchers.h"
 

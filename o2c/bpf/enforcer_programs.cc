@@ -8,14 +8,14 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "o2c/bpf/audition.h"
-#include "o2c/bpf/compartment_rodata.h"
+#include "o2c/bpf/codegen/audition.h"
+#include "o2c/bpf/loader/compartment_rodata.h"
 #include "o2c/bpf/kmem_sites.h"  // struct o2c_code_range, before the skeleton
 #include "o2c/bpf/enforcer.skel.h"
-#include "o2c/bpf/heap_tracker_maps.h"
-#include "o2c/bpf/links.h"
-#include "o2c/bpf/program_loader.h"
-#include "o2c/status_macros.h"
+#include "o2c/bpf/loader/heap_tracker_maps.h"
+#include "o2c/bpf/loader/links.h"
+#include "o2c/bpf/loader/program_loader.h"
+#include "o2c/internal/status_macros.h"
 
 namespace o2c::bpf {
 namespace {

@@ -14,10 +14,10 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "o2c/bpf/enforcer_abi.h"
-#include "o2c/bpf/kallsyms.h"
-#include "o2c/bpf/kmem_hooks.h"
-#include "o2c/bpf/scoped_fd.h"
+#include "o2c/bpf/enforcer.h"
+#include "o2c/bpf/kernel/kallsyms.h"
+#include "o2c/bpf/loader/kmem_hooks.h"
+#include "o2c/bpf/loader/scoped_fd.h"
 
 namespace o2c::bpf {
 

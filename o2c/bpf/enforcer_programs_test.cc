@@ -12,9 +12,9 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "o2c/bpf/features.h"
-#include "o2c/bpf/kernel_features.h"
-#include "o2c/bpf/pipe_functions.h"
-#include "o2c/bpf/tree_program.h"
+#include "o2c/bpf/kernel/capabilities.h"
+#include "o2c/testonly/pipe_functions.h"
+#include "o2c/bpf/codegen/tree_program.h"
 #include "testing/kernel_test.h"
 #include "testing/pipes.h"
 #include "testing/status_matchers.h"
@@ -43,7 +43,7 @@ class EnforcerProgramsTest : public ::testing::Test {
  protected:
   void SetUp() override {
     O2C_REQUIRE_KERNEL();
-    static const KernelFeatures* features = new KernelFeatures(KernelFeatures::Probe());
+    static const KernelCapabilities* features = new KernelCapabilities(KernelCapabilities::Probe());
     auto flavor = ChooseKmemHookFlavor(*features);
     ASSERT_THAT(flavor, IsOk());
     auto kallsyms = Kallsyms::FromFile();

@@ -1,4 +1,4 @@
-/* Structs shared by kmem_sites.bpf.c and its C++ loader (KmemSiteCounter):
+/* Structs shared by kmem_sites.bpf.c and its C++ loader (KmemSitesPrograms):
  * which call sites to watch, and what was counted there. */
 #ifndef O2C_BPF_KMEM_SITES_H_
 #define O2C_BPF_KMEM_SITES_H_

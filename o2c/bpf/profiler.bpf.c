@@ -17,8 +17,8 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 
-#include "o2c/bpf/audition.h"
-#include "o2c/bpf/enforcer_abi.h"
+#include "o2c/bpf/codegen/audition.h"
+#include "o2c/bpf/enforcer.h"
 #include "o2c/bpf/kmem_sites.h"
 #include "o2c/bpf/lib/compartment.bpf.h"
 #include "o2c/bpf/profiler.h"

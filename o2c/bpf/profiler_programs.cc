@@ -6,14 +6,14 @@
 #include <cerrno>
 
 #include "absl/strings/str_cat.h"
-#include "o2c/bpf/compartment_rodata.h"
-#include "o2c/bpf/enforcer_abi.h"
-#include "o2c/bpf/heap_tracker_maps.h"
+#include "o2c/bpf/loader/compartment_rodata.h"
+#include "o2c/bpf/enforcer.h"
+#include "o2c/bpf/loader/heap_tracker_maps.h"
 #include "o2c/bpf/kmem_sites.h"  // struct o2c_code_range, before the skeleton
-#include "o2c/bpf/links.h"
+#include "o2c/bpf/loader/links.h"
 #include "o2c/bpf/profiler.skel.h"
-#include "o2c/bpf/program_loader.h"
-#include "o2c/status_macros.h"
+#include "o2c/bpf/loader/program_loader.h"
+#include "o2c/internal/status_macros.h"
 
 namespace o2c::bpf {
 namespace {

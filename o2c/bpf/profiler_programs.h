@@ -14,8 +14,8 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "o2c/bpf/kallsyms.h"
-#include "o2c/bpf/kmem_hooks.h"
+#include "o2c/bpf/kernel/kallsyms.h"
+#include "o2c/bpf/loader/kmem_hooks.h"
 #include "o2c/bpf/profiler.h"
 
 namespace o2c::bpf {

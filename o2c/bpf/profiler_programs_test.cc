@@ -10,9 +10,9 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "o2c/bpf/enforcer_abi.h"
-#include "o2c/bpf/kernel_features.h"
-#include "o2c/bpf/pipe_functions.h"
+#include "o2c/bpf/enforcer.h"
+#include "o2c/bpf/kernel/capabilities.h"
+#include "o2c/testonly/pipe_functions.h"
 #include "testing/kernel_test.h"
 #include "testing/status_matchers.h"
 
@@ -27,9 +27,9 @@ class ProfilerProgramsTest : public ::testing::TestWithParam<KmemHookFlavor> {
  protected:
   void SetUp() override {
     O2C_REQUIRE_KERNEL();
-    static const KernelFeatures* features = new KernelFeatures(KernelFeatures::Probe());
-    const Feature needed = GetParam() == KmemHookFlavor::kTpBtf ? Feature::kTpBtf
-                                                                : Feature::kRawTp;
+    static const KernelCapabilities* features = new KernelCapabilities(KernelCapabilities::Probe());
+    const Capability needed = GetParam() == KmemHookFlavor::kTpBtf ? Capability::kTpBtf
+                                                                : Capability::kRawTp;
     // Where the kernel lacks this flavour (tp_btf on 6.1 cannot read the
     // object pointer), the tests check that loading it is refused instead.
     missing_ = !features->Has(needed);

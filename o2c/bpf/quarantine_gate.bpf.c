@@ -11,7 +11,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 
-#include "o2c/bpf/enforcer_abi.h"
+#include "o2c/bpf/enforcer.h"
 #include "o2c/bpf/kmem_sites.h"
 #include "o2c/bpf/lib/quarantine_map.bpf.h"
 #include "o2c/bpf/lib/ranges.bpf.h"

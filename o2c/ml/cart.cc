@@ -7,7 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "o2c/ml/parallel.h"
 #include "o2c/ml/prune.h"
-#include "o2c/status_macros.h"
+#include "o2c/internal/status_macros.h"
 
 namespace o2c::ml {
 namespace {

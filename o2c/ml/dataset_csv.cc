@@ -9,8 +9,8 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
-#include "o2c/ml/file_util.h"
-#include "o2c/status_macros.h"
+#include "o2c/internal/file_util.h"
+#include "o2c/internal/status_macros.h"
 
 namespace o2c::ml {
 namespace {

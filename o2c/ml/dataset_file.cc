@@ -3,9 +3,9 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "o2c/ml/dataset_csv.h"
-#include "o2c/ml/file_util.h"
+#include "o2c/internal/file_util.h"
 #include "o2c/ml/model.pb.h"
-#include "o2c/status_macros.h"
+#include "o2c/internal/status_macros.h"
 
 namespace o2c::ml {
 

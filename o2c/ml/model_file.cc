@@ -1,10 +1,10 @@
 #include "o2c/ml/model_file.h"
 
 #include "absl/strings/str_cat.h"
-#include "o2c/ml/file_util.h"
+#include "o2c/internal/file_util.h"
 #include "o2c/ml/model.pb.h"
 #include "o2c/ml/tree_check.h"
-#include "o2c/status_macros.h"
+#include "o2c/internal/status_macros.h"
 
 namespace o2c::ml {
 namespace {

@@ -2,7 +2,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "o2c/ml/test_trees.h"
+#include "o2c/testonly/test_trees.h"
 #include "o2c/ml/tree_check.h"
 #include "testing/status_matchers.h"
 

@@ -4,7 +4,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "o2c/ml/test_trees.h"
+#include "o2c/testonly/test_trees.h"
 #include "testing/status_matchers.h"
 
 namespace o2c::ml {

@@ -7,7 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/io/tokenizer.h"
-#include "o2c/edit_distance.h"
+#include "o2c/internal/edit_distance.h"
 
 namespace o2c::policy {
 namespace {

@@ -9,7 +9,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "o2c/policy/function_entry.h"
-#include "o2c/status_macros.h"
+#include "o2c/internal/status_macros.h"
 
 namespace o2c::policy {
 namespace {

@@ -13,16 +13,20 @@ CLANG = "/usr/bin/clang"
 BPFTOOL = "/usr/sbin/bpftool"
 
 def bpf_skeleton(name, src, hdrs = [], visibility = None):
-    """Builds `<name>.bpf.o` and a cc_library `name` exporting `<name>.skel.h`.
+    """Builds `<stem>.bpf.o` and a cc_library `name` exporting `<stem>.skel.h`.
 
     Args:
-      name: base name; the skeleton struct is `<name>_bpf`.
+      name: `<stem>_skel`, the program's stem and the suffix of every
+        skeleton target; the skeleton struct is `<stem>_bpf`.
       src: the .bpf.c file.
       hdrs: headers the program includes (shared BPF/C++ structs, BPF libs).
       visibility: the cc_library's visibility.
     """
-    obj = name + ".bpf.o"
-    skel = name + ".skel.h"
+    if not name.endswith("_skel"):
+        fail("bpf_skeleton: name it <stem>_skel, not %s" % name)
+    stem = name[:-len("_skel")]
+    obj = stem + ".bpf.o"
+    skel = stem + ".skel.h"
     native.genrule(
         name = name + "_obj",
         srcs = [src] + hdrs + ["//o2c/bpf:vmlinux_h", "@libbpf//:bpf_headers"],
@@ -35,7 +39,7 @@ def bpf_skeleton(name, src, hdrs = [], visibility = None):
         name = name + "_skel",
         srcs = [obj],
         outs = [skel],
-        cmd = BPFTOOL + " gen skeleton $< name %s_bpf > $@" % name,
+        cmd = BPFTOOL + " gen skeleton $< name %s_bpf > $@" % stem,
     )
     cc_library(
         name = name,

@@ -5,7 +5,7 @@
 #ifndef O2C_BPF_LIB_COMPARTMENT_BPF_H_
 #define O2C_BPF_LIB_COMPARTMENT_BPF_H_
 
-#include "o2c/bpf/enforcer_abi.h"
+#include "o2c/bpf/enforcer.h"
 #include "o2c/bpf/kmem_sites.h"
 #include "o2c/bpf/lib/features.bpf.h"
 #include "o2c/bpf/lib/ranges.bpf.h"

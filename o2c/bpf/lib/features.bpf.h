@@ -4,7 +4,7 @@
 #ifndef O2C_BPF_LIB_FEATURES_BPF_H_
 #define O2C_BPF_LIB_FEATURES_BPF_H_
 
-#include "o2c/bpf/audition.h"
+#include "o2c/bpf/codegen/audition.h"
 #include "o2c/bpf/features.h"
 #include "o2c/bpf/lib/ranges.bpf.h"
 

@@ -18,7 +18,7 @@
 #ifndef O2C_BPF_LIB_HEAP_TRACKER_BPF_H_
 #define O2C_BPF_LIB_HEAP_TRACKER_BPF_H_
 
-#include "o2c/bpf/enforcer_abi.h"
+#include "o2c/bpf/enforcer.h"
 
 #define O2C_BUCKET_SLOTS 4
 

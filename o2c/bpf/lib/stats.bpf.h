@@ -4,7 +4,7 @@
 #ifndef O2C_BPF_LIB_STATS_BPF_H_
 #define O2C_BPF_LIB_STATS_BPF_H_
 
-#include "o2c/bpf/enforcer_abi.h"
+#include "o2c/bpf/enforcer.h"
 
 static __always_inline void o2c_count(__u32 stat)
 {

@@ -1,0 +1,432 @@
+#include "o2c/bpf/kernel/capabilities.h"
+
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include <linux/perf_event.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/syscall.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <functional>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "o2c/bpf/codegen/insn.h"
+#include "o2c/bpf/loader/program_loader.h"
+#include "o2c/bpf/loader/scoped_fd.h"
+
+namespace o2c::bpf {
+namespace {
+
+using namespace insn;  // NOLINT: instruction factories read best unqualified
+
+// The kernel functions the probes hook. They exist on every kernel O2C
+// supports (5.15+ with BTF); a missing one reads as ENOENT with its name.
+constexpr char kTracedFunction[] = "vfs_read";
+constexpr char kSecurityFunction[] = "security_file_open";
+constexpr char kLsmHook[] = "file_open";
+constexpr char kTracepoint[] = "kfree";
+
+CapabilityResult Works(Capability f, std::string detail) {
+  return CapabilityResult{f, true, 0, std::move(detail)};
+}
+
+CapabilityResult Refused(Capability f, int error, std::string detail) {
+  return CapabilityResult{f, false, error,
+                       absl::StrCat(detail, ": ", strerrorname_np(error) ? strerrorname_np(error) : "?",
+                                    " (", std::strerror(error), ")")};
+}
+
+// Load failure -> refusal; the loader's message already names the program.
+CapabilityResult FromStatus(Capability f, const absl::Status& status) {
+  int error = StatusErrno(status);
+  return CapabilityResult{f, false, error == 0 ? EINVAL : error, std::string(status.message())};
+}
+
+std::vector<bpf_insn> ReturnZero() { return {Mov64Imm(R0, 0), Exit()}; }
+
+absl::StatusOr<ScopedFd> Load(const char* name, bpf_prog_type type,
+                              std::vector<bpf_insn> insns,
+                              bpf_attach_type attach = static_cast<bpf_attach_type>(0),
+                              uint32_t btf_id = 0, uint32_t flags = 0) {
+  RawProgram program;
+  program.name = name;
+  program.type = type;
+  program.expected_attach_type = attach;
+  program.attach_btf_id = btf_id;
+  program.prog_flags = flags;
+  program.insns = std::move(insns);
+  return LoadRawProgram(program);
+}
+
+// A tracing program (tp_btf, fentry, fexit, fmod_ret, lsm) on `target`:
+// resolve its BTF id, load, attach through bpf_raw_tracepoint_open.
+CapabilityResult ProbeTracing(Capability f, const char* what, const char* target,
+                           bpf_prog_type type, bpf_attach_type attach,
+                           std::vector<bpf_insn> insns) {
+  int btf_id = libbpf_find_vmlinux_btf_id(target, attach);
+  if (btf_id < 0) {
+    return Refused(f, -btf_id, absl::StrCat(what, ": no BTF id for '", target, "'"));
+  }
+  auto prog = Load(CapabilityName(f), type, std::move(insns), attach, btf_id);
+  if (!prog.ok()) return FromStatus(f, prog.status());
+  ScopedFd link(bpf_raw_tracepoint_open(nullptr, prog->get()));
+  if (!link.valid()) return Refused(f, errno, absl::StrCat(what, ": attach"));
+  return Works(f, absl::StrCat(what, " loaded and attached"));
+}
+
+// Reads a one-number sysfs/tracefs file.
+bool ReadNumber(const std::string& path, long* value) {
+  std::ifstream in(path);
+  return static_cast<bool>(in >> *value);
+}
+
+int PerfEventOpen(perf_event_attr* attr, int cpu) {
+  return static_cast<int>(
+      syscall(__NR_perf_event_open, attr, -1, cpu, -1, PERF_FLAG_FD_CLOEXEC));
+}
+
+// Opens a kprobe or uprobe perf event through its dynamic PMU and attaches
+// `prog` to it.
+CapabilityResult AttachPmuProbe(Capability f, const char* pmu, const std::string& target,
+                             uint64_t offset, int prog_fd, const std::string& what) {
+  long type = 0;
+  std::string type_path = absl::StrCat("/sys/bus/event_source/devices/", pmu, "/type");
+  if (!ReadNumber(type_path, &type)) {
+    return Refused(f, ENOENT, absl::StrCat(what, ": no ", pmu, " PMU (", type_path, ")"));
+  }
+  perf_event_attr attr = {};
+  attr.size = sizeof(attr);
+  attr.type = static_cast<uint32_t>(type);
+  attr.config1 = reinterpret_cast<uint64_t>(target.c_str());
+  attr.config2 = offset;
+  ScopedFd event(PerfEventOpen(&attr, 0));
+  if (!event.valid()) return Refused(f, errno, absl::StrCat(what, ": perf_event_open"));
+  if (ioctl(event.get(), PERF_EVENT_IOC_SET_BPF, prog_fd) != 0) {
+    return Refused(f, errno, absl::StrCat(what, ": PERF_EVENT_IOC_SET_BPF"));
+  }
+  return Works(f, absl::StrCat(what, " attached"));
+}
+
+CapabilityResult ProbeTpBtf() {
+  // r2 = ctx[1]: the freed pointer. Older kernels refuse to read a
+  // `const void *` tracepoint argument here; raw_tp is the fallback there.
+  return ProbeTracing(Capability::kTpBtf, "tp_btf/kfree reading ptr", kTracepoint,
+                      BPF_PROG_TYPE_TRACING, BPF_TRACE_RAW_TP,
+                      {LdxMem(BPF_DW, R2, R1, 8), Mov64Imm(R0, 0), Exit()});
+}
+
+CapabilityResult ProbeRawTp() {
+  auto prog = Load("raw_tp", BPF_PROG_TYPE_RAW_TRACEPOINT,
+                   {LdxMem(BPF_DW, R2, R1, 8), Mov64Imm(R0, 0), Exit()});
+  if (!prog.ok()) return FromStatus(Capability::kRawTp, prog.status());
+  ScopedFd link(bpf_raw_tracepoint_open(kTracepoint, prog->get()));
+  if (!link.valid()) return Refused(Capability::kRawTp, errno, "raw_tp/kfree: attach");
+  return Works(Capability::kRawTp, "raw_tp/kfree loaded and attached");
+}
+
+// Where tracefs is mounted, from /proc/mounts; "" if nowhere.
+std::string FindTracefs() {
+  std::ifstream mounts("/proc/mounts");
+  std::string line;
+  while (std::getline(mounts, line)) {
+    std::vector<std::string> fields = absl::StrSplit(line, ' ');
+    if (fields.size() > 2 && fields[2] == "tracefs") return fields[1];
+  }
+  return "";
+}
+
+CapabilityResult ProbeTracepoint(const std::string& tracefs) {
+  const Capability f = Capability::kTracepoint;
+  std::string root = tracefs;
+  std::string temp_mount;
+  if (root.empty()) {
+    char dir[] = "/tmp/o2c-tracefs-XXXXXX";
+    if (mkdtemp(dir) == nullptr) return Refused(f, errno, "tracefs: mkdtemp");
+    if (mount("none", dir, "tracefs", 0, nullptr) != 0) {
+      int e = errno;
+      rmdir(dir);
+      return Refused(f, e, "tracefs not mounted, and mounting it failed");
+    }
+    root = temp_mount = dir;
+  }
+  auto cleanup = [&] {
+    if (!temp_mount.empty()) {
+      umount(temp_mount.c_str());
+      rmdir(temp_mount.c_str());
+    }
+  };
+  long id = 0;
+  std::string id_path = absl::StrCat(root, "/events/kmem/", kTracepoint, "/id");
+  if (!ReadNumber(id_path, &id)) {
+    cleanup();
+    return Refused(f, ENOENT, absl::StrCat("tracepoint kmem/kfree: no ", id_path));
+  }
+  cleanup();
+  auto prog = Load("tracepoint", BPF_PROG_TYPE_TRACEPOINT, ReturnZero());
+  if (!prog.ok()) return FromStatus(f, prog.status());
+  perf_event_attr attr = {};
+  attr.size = sizeof(attr);
+  attr.type = PERF_TYPE_TRACEPOINT;
+  attr.config = static_cast<uint64_t>(id);
+  ScopedFd event(PerfEventOpen(&attr, 0));
+  if (!event.valid()) return Refused(f, errno, "tracepoint kmem/kfree: perf_event_open");
+  if (ioctl(event.get(), PERF_EVENT_IOC_SET_BPF, prog->get()) != 0) {
+    return Refused(f, errno, "tracepoint kmem/kfree: PERF_EVENT_IOC_SET_BPF");
+  }
+  if (!temp_mount.empty()) {
+    return Works(f, "tracepoint kmem/kfree attached; tracefs is NOT mounted: "
+                    "mount -t tracefs none /sys/kernel/tracing to use it");
+  }
+  return Works(f, absl::StrCat("tracepoint kmem/kfree attached (tracefs at ",
+                               tracefs, ")"));
+}
+
+CapabilityResult ProbeKprobe() {
+  auto prog = Load("kprobe", BPF_PROG_TYPE_KPROBE, ReturnZero());
+  if (!prog.ok()) return FromStatus(Capability::kKprobe, prog.status());
+  return AttachPmuProbe(Capability::kKprobe, "kprobe", kTracedFunction, 0, prog->get(),
+                        absl::StrCat("kprobe/", kTracedFunction));
+}
+
+CapabilityResult ProbeKprobeOffset() {
+  auto prog = Load("kprobe_off", BPF_PROG_TYPE_KPROBE, ReturnZero());
+  if (!prog.ok()) return FromStatus(Capability::kKprobeOffset, prog.status());
+  // An offset must fall on an instruction boundary (EILSEQ otherwise). After
+  // endbr64 (4 bytes) and/or the 5-byte ftrace nop, one of these is.
+  CapabilityResult last;
+  for (uint64_t offset : {4, 5, 9}) {
+    last = AttachPmuProbe(Capability::kKprobeOffset, "kprobe", kTracedFunction, offset,
+                          prog->get(),
+                          absl::StrCat("kprobe/", kTracedFunction, "+", offset));
+    if (last.works || last.error != EILSEQ) return last;
+  }
+  return last;
+}
+
+// A function to hang the uprobe probe on.
+__attribute__((noinline)) int UprobeTarget(int x) {
+  asm volatile("" ::: "memory");
+  return x + 1;
+}
+
+CapabilityResult ProbeUprobe() {
+  const Capability f = Capability::kUprobe;
+  // The file offset of UprobeTarget in this binary, from /proc/self/maps.
+  uint64_t address = reinterpret_cast<uint64_t>(&UprobeTarget);
+  std::ifstream maps("/proc/self/maps");
+  std::string line, path;
+  uint64_t file_offset = 0;
+  while (std::getline(maps, line)) {
+    uint64_t start, end, offset;
+    char perms[8], file[4096] = "";
+    if (sscanf(line.c_str(), "%lx-%lx %7s %lx %*s %*s %4095s", &start, &end, perms,
+               &offset, file) >= 4 &&
+        address >= start && address < end && file[0] == '/') {
+      path = file;
+      file_offset = address - start + offset;
+      break;
+    }
+  }
+  if (path.empty()) return Refused(f, ENOENT, "uprobe: own text not found in /proc/self/maps");
+  auto prog = Load("uprobe", BPF_PROG_TYPE_KPROBE, ReturnZero());
+  if (!prog.ok()) return FromStatus(f, prog.status());
+  return AttachPmuProbe(f, "uprobe", path, file_offset, prog->get(),
+                        "uprobe on this binary");
+}
+
+CapabilityResult ProbeSyscallTestRun() {
+  const Capability f = Capability::kSyscallTestRun;
+  auto prog = Load("syscall", BPF_PROG_TYPE_SYSCALL, {Mov64Imm(R0, 42), Exit()},
+                   static_cast<bpf_attach_type>(0), 0, BPF_F_SLEEPABLE);
+  if (!prog.ok()) return FromStatus(f, prog.status());
+  LIBBPF_OPTS(bpf_test_run_opts, run);
+  if (bpf_prog_test_run_opts(prog->get(), &run) != 0) {
+    return Refused(f, errno, "syscall program: BPF_PROG_TEST_RUN");
+  }
+  if (run.retval != 42) {
+    return Refused(f, EINVAL, absl::StrCat("syscall program returned ", run.retval,
+                                           ", not 42"));
+  }
+  return Works(f, "syscall program ran under BPF_PROG_TEST_RUN");
+}
+
+CapabilityResult ProbeRingbuf() {
+  const Capability f = Capability::kRingbuf;
+  ScopedFd map(bpf_map_create(BPF_MAP_TYPE_RINGBUF, "o2c_probe_rb", 0, 0,
+                              static_cast<uint32_t>(sysconf(_SC_PAGESIZE)), nullptr));
+  if (!map.valid()) return Refused(f, errno, "ringbuf map create");
+  // p = bpf_ringbuf_reserve(map, 8, 0); if (p) bpf_ringbuf_discard(p, 0);
+  auto ld_map = LdMapFd(R1, map.get());
+  auto prog = Load("ringbuf", BPF_PROG_TYPE_RAW_TRACEPOINT,
+                   {ld_map[0], ld_map[1], Mov64Imm(R2, 8), Mov64Imm(R3, 0),
+                    Call(BPF_FUNC_ringbuf_reserve), JmpImm(BPF_JEQ, R0, 0, 3),
+                    Mov64Reg(R1, R0), Mov64Imm(R2, 0), Call(BPF_FUNC_ringbuf_discard),
+                    Mov64Imm(R0, 0), Exit()});
+  if (!prog.ok()) return FromStatus(f, prog.status());
+  return Works(f, "ringbuf map created, reserve/discard verified");
+}
+
+CapabilityResult ProbeSendSignal() {
+  auto prog = Load("send_signal", BPF_PROG_TYPE_RAW_TRACEPOINT,
+                   {Mov64Imm(R1, 0), Call(BPF_FUNC_send_signal), Mov64Imm(R0, 0), Exit()});
+  if (!prog.ok()) return FromStatus(Capability::kSendSignal, prog.status());
+  return Works(Capability::kSendSignal, "bpf_send_signal verified in a raw_tp program");
+}
+
+CapabilityResult ProbeTaskStorage() {
+  const Capability f = Capability::kTaskStorage;
+  // Local-storage maps need BTF for their key and value: one int type.
+  struct btf* btf = btf__new_empty();
+  if (btf == nullptr) return Refused(f, errno, "btf__new_empty");
+  int int_id = btf__add_int(btf, "int", 4, BTF_INT_SIGNED);
+  int err = int_id < 0 ? int_id : btf__load_into_kernel(btf);
+  if (err < 0) {
+    btf__free(btf);
+    return Refused(f, -err, "task storage: load BTF");
+  }
+  LIBBPF_OPTS(bpf_map_create_opts, opts, .btf_fd = static_cast<uint32_t>(btf__fd(btf)),
+              .btf_key_type_id = static_cast<uint32_t>(int_id),
+              .btf_value_type_id = static_cast<uint32_t>(int_id),
+              .map_flags = BPF_F_NO_PREALLOC);
+  ScopedFd map(bpf_map_create(BPF_MAP_TYPE_TASK_STORAGE, "o2c_probe_ts", 4, 4, 0, &opts));
+  int map_errno = errno;
+  btf__free(btf);
+  if (!map.valid()) return Refused(f, map_errno, "task storage map create");
+  return Works(f, "task storage map created");
+}
+
+}  // namespace
+
+const std::vector<Capability>& AllCapabilities() {
+  static const auto* all = new std::vector<Capability>{
+      Capability::kTpBtf,       Capability::kRawTp,          Capability::kTracepoint,
+      Capability::kFentry,      Capability::kFexit,          Capability::kFmodRet,
+      Capability::kKprobe,      Capability::kKprobeOffset,   Capability::kLsm,
+      Capability::kUprobe,      Capability::kSyscallTestRun, Capability::kRingbuf,
+      Capability::kSendSignal,  Capability::kTaskStorage};
+  return *all;
+}
+
+const char* CapabilityName(Capability feature) {
+  switch (feature) {
+    case Capability::kTpBtf: return "tp_btf";
+    case Capability::kRawTp: return "raw_tp";
+    case Capability::kTracepoint: return "tracepoint";
+    case Capability::kFentry: return "fentry";
+    case Capability::kFexit: return "fexit";
+    case Capability::kFmodRet: return "fmod_ret";
+    case Capability::kKprobe: return "kprobe";
+    case Capability::kKprobeOffset: return "kprobe+offset";
+    case Capability::kLsm: return "lsm";
+    case Capability::kUprobe: return "uprobe";
+    case Capability::kSyscallTestRun: return "syscall+test_run";
+    case Capability::kRingbuf: return "ringbuf";
+    case Capability::kSendSignal: return "send_signal";
+    case Capability::kTaskStorage: return "task_storage";
+  }
+  return "?";
+}
+
+KernelCapabilities KernelCapabilities::Probe() {
+  KernelCapabilities k;
+  utsname uts = {};
+  if (uname(&uts) == 0) k.kernel_release_ = uts.release;
+  k.tracefs_path_ = FindTracefs();
+  libbpf_print_fn_t previous = libbpf_set_print(nullptr);  // refusals are expected
+  for (Capability f : AllCapabilities()) {
+    switch (f) {
+      case Capability::kTpBtf: k.results_.push_back(ProbeTpBtf()); break;
+      case Capability::kRawTp: k.results_.push_back(ProbeRawTp()); break;
+      case Capability::kTracepoint: k.results_.push_back(ProbeTracepoint(k.tracefs_path_)); break;
+      case Capability::kFentry:
+        k.results_.push_back(ProbeTracing(f, absl::StrCat("fentry/", kSecurityFunction).c_str(),
+                                          kSecurityFunction, BPF_PROG_TYPE_TRACING,
+                                          BPF_TRACE_FENTRY, ReturnZero()));
+        break;
+      case Capability::kFexit:
+        k.results_.push_back(ProbeTracing(f, absl::StrCat("fexit/", kSecurityFunction).c_str(),
+                                          kSecurityFunction, BPF_PROG_TYPE_TRACING,
+                                          BPF_TRACE_FEXIT, ReturnZero()));
+        break;
+      case Capability::kFmodRet:
+        k.results_.push_back(ProbeTracing(f, absl::StrCat("fmod_ret/", kSecurityFunction).c_str(),
+                                          kSecurityFunction, BPF_PROG_TYPE_TRACING,
+                                          BPF_MODIFY_RETURN, ReturnZero()));
+        break;
+      case Capability::kKprobe: k.results_.push_back(ProbeKprobe()); break;
+      case Capability::kKprobeOffset: k.results_.push_back(ProbeKprobeOffset()); break;
+      case Capability::kLsm:
+        k.results_.push_back(ProbeTracing(f, absl::StrCat("lsm/", kLsmHook).c_str(), kLsmHook,
+                                          BPF_PROG_TYPE_LSM, BPF_LSM_MAC, ReturnZero()));
+        break;
+      case Capability::kUprobe: k.results_.push_back(ProbeUprobe()); break;
+      case Capability::kSyscallTestRun: k.results_.push_back(ProbeSyscallTestRun()); break;
+      case Capability::kRingbuf: k.results_.push_back(ProbeRingbuf()); break;
+      case Capability::kSendSignal: k.results_.push_back(ProbeSendSignal()); break;
+      case Capability::kTaskStorage: k.results_.push_back(ProbeTaskStorage()); break;
+    }
+  }
+  libbpf_set_print(previous);
+  return k;
+}
+
+KernelCapabilities KernelCapabilities::Without(std::initializer_list<Capability> features,
+                                       const std::string& why) const {
+  KernelCapabilities copy = *this;
+  for (CapabilityResult& r : copy.results_) {
+    for (Capability f : features) {
+      if (r.feature == f) r = CapabilityResult{f, false, EPERM, why};
+    }
+  }
+  return copy;
+}
+
+bool KernelCapabilities::Has(Capability feature) const { return Get(feature).works; }
+
+const CapabilityResult& KernelCapabilities::Get(Capability feature) const {
+  for (const CapabilityResult& r : results_) {
+    if (r.feature == feature) return r;
+  }
+  static const CapabilityResult* missing = new CapabilityResult{feature, false, ENOSYS, "not probed"};
+  return *missing;
+}
+
+std::string KernelCapabilities::FormatTable() const {
+  std::string out = absl::StrFormat("kernel %s, tracefs %s\n", kernel_release_,
+                                    tracefs_path_.empty() ? "not mounted" : tracefs_path_);
+  absl::StrAppendFormat(&out, "%-17s %-7s %s\n", "feature", "works", "detail");
+  for (const CapabilityResult& r : results_) {
+    absl::StrAppendFormat(&out, "%-17s %-7s %s\n", CapabilityName(r.feature),
+                          r.works ? "yes" : "NO", r.detail);
+  }
+  // What the answers mean for enforcement, said plainly.
+  out += "\nOn this kernel:\n";
+  bool can_deny = Has(Capability::kLsm) || Has(Capability::kFmodRet);
+  out += can_deny
+             ? "- a violation can be DENIED at entry hooks (BPF LSM / fmod_ret on security_*).\n"
+             : "- nothing can be denied: no BPF LSM and no fmod_ret; violations are detected,\n"
+               "  recorded and answered with SIGKILL (bpf_send_signal), never blocked.\n";
+  out += "- a free seen at a tracepoint or kprobe cannot be skipped: the kernel still\n"
+         "  performs it; O2C records it and kills the task before it returns to user space.\n";
+  if (!Has(Capability::kFentry) && !Has(Capability::kKprobe)) {
+    out += "- no fentry and no kprobes: compartment entry and access sites cannot be hooked;\n"
+           "  only the allocator tracepoints are available.\n";
+  }
+  if (!Has(Capability::kTpBtf) && Has(Capability::kRawTp)) {
+    out += "- tp_btf cannot read the allocator's object pointer: raw_tp is used instead.\n";
+  }
+  return out;
+}
+
+}  // namespace o2c::bpf
