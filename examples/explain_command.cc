@@ -105,7 +105,7 @@ int ExplainCommand(int argc, char** argv) {
   }
   const std::string dot = model->ToDot();
   if (dot_path) {
-    if (absl::Status s = ml::WriteFileBytes(*dot_path, dot); !s.ok()) return ReportFailure("explain", s);
+    if (absl::Status s = internal::WriteFileBytes(*dot_path, dot); !s.ok()) return ReportFailure("explain", s);
     std::printf("\nwrote %s\n", dot_path->c_str());
   }
   if (png_path) {

@@ -81,14 +81,14 @@ TEST(AuditionModelTest, CreateRefusesAMismatchedTree) {
 // Writes `bytes` to a temp file and loads it as a model.
 absl::StatusOr<AuditionModel> LoadBytes(const std::string& name, const std::string& bytes) {
   const std::string path = TempPath(name);
-  EXPECT_THAT(ml::WriteFileBytes(path, bytes), IsOk());
+  EXPECT_THAT(internal::WriteFileBytes(path, bytes), IsOk());
   return AuditionModel::Load(path);
 }
 
 TEST(AuditionModelTest, BadFilesAreRefusedNamingFileAndProblem) {
   const std::string path = TempPath("good.o2cm");
   ASSERT_THAT(Example().Save(path), IsOk());
-  absl::StatusOr<std::string> good = ml::ReadFileBytes(path);
+  absl::StatusOr<std::string> good = internal::ReadFileBytes(path);
   ASSERT_THAT(good, IsOk());
 
   EXPECT_THAT(LoadBytes("truncated.o2cm", good->substr(0, good->size() / 2)),

@@ -94,7 +94,7 @@ absl::Status MakeOutputDir(const std::string& dir) {
     }
   }
   const std::string probe = absl::StrCat(dir, "/.o2c_write_test");
-  if (absl::Status s = ml::WriteFileBytes(probe, ""); !s.ok()) {
+  if (absl::Status s = internal::WriteFileBytes(probe, ""); !s.ok()) {
     return absl::Status(s.code(), absl::StrCat("output directory '", dir,
                                                "' cannot be written: ", s.message()));
   }
@@ -420,10 +420,10 @@ absl::StatusOr<PrepareResult> Prepare(const Policy& policy, const PrepareOptions
                                     r.cross_validation->stddev_accuracy),
                     r.cross_validation->total.Format(r.dataset.class_names, kPreparePositive));
   }
-  O2C_RETURN_IF_ERROR(ml::WriteFileBytes(path("metrics.txt"), metrics));
+  O2C_RETURN_IF_ERROR(internal::WriteFileBytes(path("metrics.txt"), metrics));
   r.files.push_back(path("metrics.txt"));
   const std::string dot = r.model->ToDot();
-  O2C_RETURN_IF_ERROR(ml::WriteFileBytes(path("tree.dot"), dot));
+  O2C_RETURN_IF_ERROR(internal::WriteFileBytes(path("tree.dot"), dot));
   r.files.push_back(path("tree.dot"));
   std::string png_note = "Picture: tree.png.";
   if (absl::Status s = ml::RenderDot(dot, "png", path("tree.png")); s.ok()) {
@@ -434,7 +434,7 @@ absl::StatusOr<PrepareResult> Prepare(const Policy& policy, const PrepareOptions
 
   if (options.check_in_kernel) O2C_RETURN_IF_ERROR(CheckInKernel(*r.model, r.dataset, r));
   r.report = Report(policy, compartment, options, r, png_note);
-  O2C_RETURN_IF_ERROR(ml::WriteFileBytes(path("report.md"), r.report));
+  O2C_RETURN_IF_ERROR(internal::WriteFileBytes(path("report.md"), r.report));
   r.files.push_back(path("report.md"));
   if (r.kernel_disagreements > 0) {
     return absl::InternalError(absl::StrCat(

@@ -112,7 +112,7 @@ TEST_F(PrepareTest, UnwritableOutputDirectoryIsRefusedBeforeProfiling) {
   ASSERT_THAT(policy, IsOk());
   // A path through a regular file: not even root can create it.
   const std::string file = TempDir("prepare_not_a_dir");
-  ASSERT_THAT(ml::WriteFileBytes(file, "x"), IsOk());
+  ASSERT_THAT(internal::WriteFileBytes(file, "x"), IsOk());
   PrepareOptions options = ShortOptions(file + "/out");
   options.workload = "echo must not run >&2; exit 1";
   EXPECT_THAT(Prepare(*policy, options),

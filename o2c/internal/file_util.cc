@@ -7,7 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 
-namespace o2c::ml {
+namespace o2c::internal {
 
 absl::StatusOr<std::string> ReadFileBytes(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -33,4 +33,4 @@ absl::Status WriteFileBytes(const std::string& path, const std::string& bytes) {
   return absl::OkStatus();
 }
 
-}  // namespace o2c::ml
+}  // namespace o2c::internal

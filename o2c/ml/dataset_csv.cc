@@ -194,7 +194,7 @@ absl::StatusOr<Dataset> ParseDatasetCsv(absl::string_view text, const std::strin
 }
 
 absl::StatusOr<Dataset> ReadDatasetCsv(const std::string& path) {
-  O2C_ASSIGN_OR_RETURN(std::string text, ReadFileBytes(path));
+  O2C_ASSIGN_OR_RETURN(std::string text, internal::ReadFileBytes(path));
   return ParseDatasetCsv(text, path);
 }
 
@@ -220,7 +220,7 @@ std::string FormatDatasetCsv(const Dataset& data) {
 }
 
 absl::Status WriteDatasetCsv(const Dataset& data, const std::string& path) {
-  return WriteFileBytes(path, FormatDatasetCsv(data));
+  return internal::WriteFileBytes(path, FormatDatasetCsv(data));
 }
 
 }  // namespace o2c::ml

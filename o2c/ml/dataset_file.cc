@@ -49,11 +49,11 @@ absl::StatusOr<Dataset> ParseDatasetFile(const std::string& bytes, const std::st
 }
 
 absl::Status WriteDatasetFile(const Dataset& data, const std::string& path) {
-  return WriteFileBytes(path, SerializeDatasetFile(data));
+  return internal::WriteFileBytes(path, SerializeDatasetFile(data));
 }
 
 absl::StatusOr<Dataset> ReadDatasetFile(const std::string& path) {
-  O2C_ASSIGN_OR_RETURN(std::string bytes, ReadFileBytes(path));
+  O2C_ASSIGN_OR_RETURN(std::string bytes, internal::ReadFileBytes(path));
   return ParseDatasetFile(bytes, path);
 }
 

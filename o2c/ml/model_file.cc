@@ -100,11 +100,11 @@ absl::Status WriteModelFile(const ModelFile& model, const std::string& path) {
   if (absl::Status s = CheckModel(model); !s.ok()) {
     return absl::Status(s.code(), absl::StrCat(path, ": refusing to write: ", s.message()));
   }
-  return WriteFileBytes(path, SerializeModelFile(model));
+  return internal::WriteFileBytes(path, SerializeModelFile(model));
 }
 
 absl::StatusOr<ModelFile> ReadModelFile(const std::string& path) {
-  O2C_ASSIGN_OR_RETURN(std::string bytes, ReadFileBytes(path));
+  O2C_ASSIGN_OR_RETURN(std::string bytes, internal::ReadFileBytes(path));
   return ParseModelFile(bytes, path);
 }
 

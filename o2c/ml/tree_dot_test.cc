@@ -33,7 +33,7 @@ TEST(TreeDotTest, NodesEdgesAndNames) {
 TEST(TreeDotTest, RendersPng) {
   const std::string out = std::string(std::getenv("TEST_TMPDIR")) + "/tree.png";
   ASSERT_THAT(RenderDot(Dot(), "png", out), IsOk());
-  absl::StatusOr<std::string> png = ReadFileBytes(out);
+  absl::StatusOr<std::string> png = internal::ReadFileBytes(out);
   ASSERT_THAT(png, IsOk());
   EXPECT_THAT(*png, StartsWith("\x89PNG"));
 }
