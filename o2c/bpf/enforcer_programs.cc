@@ -177,6 +177,13 @@ int EnforcerPrograms::QuarantineMapFd() const {
   return bpf_map__fd(state_->skel->maps.quarantine);
 }
 
+HeapMapFds EnforcerPrograms::HeapMaps() const {
+  const auto& maps = state_->skel->maps;
+  return {.tracked = bpf_map__fd(maps.tracked),
+          .tracked_counts = bpf_map__fd(maps.tracked_counts),
+          .tracked_overflow = bpf_map__fd(maps.tracked_overflow)};
+}
+
 absl::StatusOr<EnforcerStats> EnforcerPrograms::ReadStats() const {
   int ncpus = libbpf_num_possible_cpus();
   if (ncpus <= 0) return LibbpfError(ncpus, "enforcer: possible CPUs");

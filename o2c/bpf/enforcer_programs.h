@@ -16,6 +16,7 @@
 #include "absl/status/statusor.h"
 #include "o2c/bpf/enforcer.h"
 #include "o2c/bpf/kernel/kallsyms.h"
+#include "o2c/bpf/loader/heap_tracker_maps.h"
 #include "o2c/bpf/loader/kmem_hooks.h"
 #include "o2c/bpf/loader/scoped_fd.h"
 
@@ -76,6 +77,9 @@ class EnforcerPrograms {
   bool quarantined() const;
   // The quarantine state map (ARRAY, 1 entry, u32 -> u32), for QuarantineGate.
   int QuarantineMapFd() const;
+
+  // The private heap's maps, for programs that read it (the census).
+  HeapMapFds HeapMaps() const;
 
   // Counters summed over CPUs.
   absl::StatusOr<EnforcerStats> ReadStats() const;

@@ -143,4 +143,20 @@ static __always_inline bool o2c_untrack(__u64 object, struct o2c_object *info)
   return true;
 }
 
+/* Whether `object` is tracked, without changing anything (for walks that
+ * run beside the tracking programs and share their maps). */
+static __always_inline bool o2c_is_tracked(__u64 object)
+{
+  __u32 index = o2c_bucket_index(object);
+  struct o2c_bucket *b = bpf_map_lookup_elem(&tracked, &index);
+
+  if (b) {
+    for (int i = 0; i < O2C_BUCKET_SLOTS; i++) {
+      if (b->key[i] == object)
+        return true;
+    }
+  }
+  return bpf_map_lookup_elem(&tracked_overflow, &object) != NULL;
+}
+
 #endif /* O2C_BPF_LIB_HEAP_TRACKER_BPF_H_ */

@@ -16,6 +16,14 @@ struct HeapTrackerSizes {
   uint32_t overflow_entries = 0;  // the `tracked_overflow` hash map's entries
 };
 
+// The private heap's maps of a loaded program, shared with programs that
+// only read it (the census); the program keeps ownership of the fds.
+struct HeapMapFds {
+  int tracked = -1;           // the bucket array
+  int tracked_counts = -1;    // objects per bucket
+  int tracked_overflow = -1;  // the overflow hash map
+};
+
 // Buckets for twice `max_tracked` slots (so that few buckets fill up), and an
 // overflow map that can hold every object; the live-object counter in the
 // program enforces `max_tracked` itself.
