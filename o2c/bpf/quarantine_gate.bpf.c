@@ -64,11 +64,14 @@ static __always_inline bool compartment_file(struct file *file)
          in_code(BPF_CORE_READ(fop, open)) || in_code(BPF_CORE_READ(fop, poll));
 }
 
-static __always_inline int gate(struct file *file)
+/* `ret`: what earlier LSMs decided; a refusal of theirs stands. */
+static __always_inline int gate(struct file *file, int ret)
 {
   __u32 key = 0;
   __u64 *n;
 
+  if (ret)
+    return ret;
   if (!gate_closed() || !compartment_file(file))
     return 0;
   n = bpf_map_lookup_elem(&denials, &key);
@@ -80,25 +83,19 @@ static __always_inline int gate(struct file *file)
 SEC("lsm/file_permission")
 int BPF_PROG(gate_file_permission, struct file *file, int mask, int ret)
 {
-  if (ret)
-    return ret; /* an earlier hook already refused */
-  return gate(file);
+  return gate(file, ret);
 }
 
 SEC("lsm/file_open")
 int BPF_PROG(gate_file_open, struct file *file, int ret)
 {
-  if (ret)
-    return ret;
-  return gate(file);
+  return gate(file, ret);
 }
 
 SEC("lsm/file_ioctl")
 int BPF_PROG(gate_file_ioctl, struct file *file, unsigned int cmd, unsigned long arg, int ret)
 {
-  if (ret)
-    return ret;
-  return gate(file);
+  return gate(file, ret);
 }
 
 /* A 32-bit process's ioctl goes here instead of file_ioctl on kernels that
@@ -108,18 +105,14 @@ SEC("lsm/file_ioctl_compat")
 int BPF_PROG(gate_file_ioctl_compat, struct file *file, unsigned int cmd, unsigned long arg,
              int ret)
 {
-  if (ret)
-    return ret;
-  return gate(file);
+  return gate(file, ret);
 }
 
 /* Every command, F_GETFD included: a quarantined file is refused whole. */
 SEC("lsm/file_fcntl")
 int BPF_PROG(gate_file_fcntl, struct file *file, unsigned int cmd, unsigned long arg, int ret)
 {
-  if (ret)
-    return ret;
-  return gate(file);
+  return gate(file, ret);
 }
 
 /* New mappings only: pages of a mapping made before the quarantine still
@@ -128,16 +121,12 @@ SEC("lsm/mmap_file")
 int BPF_PROG(gate_mmap_file, struct file *file, unsigned long reqprot, unsigned long prot,
              unsigned long flags, int ret)
 {
-  if (ret)
-    return ret;
-  return gate(file);
+  return gate(file, ret);
 }
 
 /* SCM_RIGHTS and pidfd_getfd: another process's descriptor of the file. */
 SEC("lsm/file_receive")
 int BPF_PROG(gate_file_receive, struct file *file, int ret)
 {
-  if (ret)
-    return ret;
-  return gate(file);
+  return gate(file, ret);
 }

@@ -24,6 +24,7 @@
 #include <cstring>
 #include <memory>
 #include <functional>
+#include <ostream>
 #include <set>
 #include <string>
 #include <utility>
@@ -92,6 +93,18 @@ class QuarantineGateTest : public ::testing::Test {
     state_.Reset(bpf_map_create(BPF_MAP_TYPE_ARRAY, "o2c_quarantine", sizeof(uint32_t),
                                 sizeof(uint32_t), 1, nullptr));
     ASSERT_TRUE(state_.valid()) << std::strerror(errno);
+  }
+
+  // The attached gate; null where the kernel has no BPF LSM, after checking
+  // that Attach then says it cannot deny (or on a failure, reported).
+  std::unique_ptr<QuarantineGate> AttachWhereLsm() {
+    auto gate = QuarantineGate::Attach(code_, state_.get(), *features_);
+    if (!features_->Has(Capability::kLsm)) {
+      EXPECT_THAT(gate, StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("lsm")));
+      return nullptr;
+    }
+    EXPECT_THAT(gate, IsOk());
+    return gate.ok() ? std::move(*gate) : nullptr;
   }
 
   // The gate's hooks on this kernel, in the object's order.
@@ -274,43 +287,49 @@ struct Objects {
   Objects() = default;
   Objects(Objects&&) = default;
 
-  void SendPipeReadEnd() {
-    char byte = 'x';
-    iovec iov = {&byte, 1};
-    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-    msghdr msg = {};
+  void SendPipeReadEnd();
+};
+
+// A one-byte unix socket message with room for one descriptor. Not copyable:
+// `msg` points into it.
+struct OneFdMessage {
+  char byte = 'x';
+  iovec iov = {&byte, 1};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  msghdr msg = {};
+
+  OneFdMessage() {
     msg.msg_iov = &iov;
     msg.msg_iovlen = 1;
     msg.msg_control = control;
     msg.msg_controllen = sizeof(control);
-    cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
-    cmsg->cmsg_level = SOL_SOCKET;
-    cmsg->cmsg_type = SCM_RIGHTS;
-    cmsg->cmsg_len = CMSG_LEN(sizeof(int));
-    int fd = pipe_r.get();
-    std::memcpy(CMSG_DATA(cmsg), &fd, sizeof(fd));
-    EXPECT_EQ(sendmsg(sock_send.get(), &msg, 0), 1) << std::strerror(errno);
   }
+  OneFdMessage(const OneFdMessage&) = delete;
+  OneFdMessage& operator=(const OneFdMessage&) = delete;
 };
 
+void Objects::SendPipeReadEnd() {
+  OneFdMessage m;
+  cmsghdr* cmsg = CMSG_FIRSTHDR(&m.msg);
+  cmsg->cmsg_level = SOL_SOCKET;
+  cmsg->cmsg_type = SCM_RIGHTS;
+  cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+  int fd = pipe_r.get();
+  std::memcpy(CMSG_DATA(cmsg), &fd, sizeof(fd));
+  EXPECT_EQ(sendmsg(sock_send.get(), &m.msg, 0), 1) << std::strerror(errno);
+}
+
 Outcome ReceiveDescriptor(Objects& o) {
-  char byte;
-  iovec iov = {&byte, 1};
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-  msghdr msg = {};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof(control);
-  if (recvmsg(o.sock_recv.get(), &msg, MSG_DONTWAIT) < 0) return OutcomeOf(-1);
-  cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
+  OneFdMessage m;
+  if (recvmsg(o.sock_recv.get(), &m.msg, MSG_DONTWAIT) < 0) return OutcomeOf(-1);
+  cmsghdr* cmsg = CMSG_FIRSTHDR(&m.msg);
   if (cmsg != nullptr && cmsg->cmsg_type == SCM_RIGHTS) {
     int fd;
     std::memcpy(&fd, CMSG_DATA(cmsg), sizeof(fd));
     close(fd);
     return "ok";
   }
-  return (msg.msg_flags & MSG_CTRUNC) ? "MSG_CTRUNC" : "no descriptor";
+  return (m.msg.msg_flags & MSG_CTRUNC) ? "MSG_CTRUNC" : "no descriptor";
 }
 
 Outcome MapPipe(Objects& o) {
@@ -359,6 +378,9 @@ struct Way {
   Outcome quarantined;
   Outcome open;
 };
+
+// gtest names a way by its name, not its bytes.
+void PrintTo(const Way& way, std::ostream* os) { *os << way.name; }
 
 std::vector<Way> Ways() {
   char byte = 'x';
@@ -451,19 +473,14 @@ TEST_P(QuarantineGateWayTest, RefusedWhileQuarantinedOrListedAsUncovered) {
     Objects objects = Objects::Make();
     EXPECT_EQ(way.access(objects), way.open);
   }
-  if (!features_->Has(Capability::kLsm)) {
-    // Nothing can deny here: the gate says so and the way stays open.
-    EXPECT_THAT(QuarantineGate::Attach(code_, state_.get(), *features_),
-                StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("lsm")));
-    return;
-  }
-  auto gate = QuarantineGate::Attach(code_, state_.get(), *features_);
-  ASSERT_THAT(gate, IsOk());
+  // Where nothing can deny, the gate says so and the way stays open.
+  std::unique_ptr<QuarantineGate> gate = AttachWhereLsm();
+  if (gate == nullptr) return;
   bool uncovered = way.quarantined == "ok";
   if (uncovered) {
-    EXPECT_THAT((*gate)->Uncovered(), Contains(StartsWith(way.name + ":")));
+    EXPECT_THAT(gate->Uncovered(), Contains(StartsWith(way.name + ":")));
   } else {
-    EXPECT_THAT((*gate)->Uncovered(), Not(Contains(StartsWith(way.name + ":"))));
+    EXPECT_THAT(gate->Uncovered(), Not(Contains(StartsWith(way.name + ":"))));
   }
   {
     // Attached, open gate: nothing changes and nothing is counted.
@@ -478,7 +495,7 @@ TEST_P(QuarantineGateWayTest, RefusedWhileQuarantinedOrListedAsUncovered) {
     SetState(state_.get(), 0);
   }
   EXPECT_EQ(quarantined, way.quarantined);
-  auto denials = (*gate)->Denials();
+  auto denials = gate->Denials();
   ASSERT_THAT(denials, IsOk());
   uint64_t refused = way.quarantined == way.open ? 0 : 1;
   // In the VM tier nothing else runs; elsewhere another process's pipe
@@ -491,8 +508,8 @@ TEST_P(QuarantineGateWayTest, RefusedWhileQuarantinedOrListedAsUncovered) {
 
   // Detached: the same access works again although the state still says
   // quarantined.
-  std::vector<uint32_t> ids = (*gate)->ProgramIds();
-  gate->reset();
+  std::vector<uint32_t> ids = gate->ProgramIds();
+  gate.reset();
   EXPECT_THAT(::o2c::testing::WaitUntilUnloaded(ids), IsEmpty());
   Objects objects = Objects::Make();
   SetState(state_.get(), 1);
@@ -504,18 +521,13 @@ TEST_P(QuarantineGateWayTest, RefusedWhileQuarantinedOrListedAsUncovered) {
 // Every way Uncovered() names is one a test above shows still open, or one
 // no pipe can take.
 TEST_F(QuarantineGateTest, UncoveredNamesOnlyWaysShownOpen) {
-  if (!features_->Has(Capability::kLsm)) {
-    EXPECT_THAT(QuarantineGate::Attach(code_, state_.get(), *features_),
-                StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("lsm")));
-    return;
-  }
-  auto gate = QuarantineGate::Attach(code_, state_.get(), *features_);
-  ASSERT_THAT(gate, IsOk());
+  std::unique_ptr<QuarantineGate> gate = AttachWhereLsm();
+  if (gate == nullptr) return;
   std::set<std::string> shown_open(std::begin(kNotOnPipes), std::end(kNotOnPipes));
   for (const Way& way : Ways()) {
     if (way.quarantined == "ok") shown_open.insert(way.name);
   }
-  std::vector<std::string> uncovered = (*gate)->Uncovered();
+  std::vector<std::string> uncovered = gate->Uncovered();
   ASSERT_EQ(uncovered.size(), shown_open.size());
   for (const std::string& entry : uncovered) {
     std::string name = entry.substr(0, entry.find(':'));
