@@ -233,7 +233,8 @@ absl::StatusOr<std::unique_ptr<Enforcer>> Enforcer::Attach(const Compartment& co
                                                        features));
       mechanisms.push_back(absl::StrCat(
           "quarantine: after a violation, BPF LSM (", absl::StrJoin(state->gate->Hooks(), ", "),
-          ") refuses the compartment's files with EPERM, for every process"));
+          ") refuses the compartment's files with EPERM, for every process; not refused (no LSM "
+          "hook): ", absl::StrJoin(state->gate->Uncovered(), "; ")));
     } else {
       mechanisms.push_back(absl::StrCat(
           "quarantine: cannot deny here (no BPF LSM: ", features.Get(bpf::Capability::kLsm).detail,

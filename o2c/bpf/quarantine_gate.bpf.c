@@ -1,10 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The quarantine gate: while the shared `quarantine` map holds a non-zero
- * value, BPF LSM refuses (-EPERM) every read, write, ioctl and open of a
- * file whose file_operations lead into the compartment's code (for pipes,
- * read_iter == pipe_read and friends). The enforcer detects; this denies.
- * Files outside the compartment are never touched, and while the gate is
- * open each hook costs one array lookup. */
+ * value, BPF LSM refuses (-EPERM) every way into a file whose
+ * file_operations lead into the compartment's code (for pipes, read_iter ==
+ * pipe_read and friends) that passes an LSM hook: read and write in all
+ * their forms (file_permission), open and /proc/<pid>/fd reopen (file_open),
+ * ioctl (file_ioctl, file_ioctl_compat), fcntl (file_fcntl), mmap
+ * (mmap_file) and taking the file from another process (file_receive). The
+ * ways with no hook are listed by QuarantineGate::Uncovered(). The enforcer
+ * detects; this denies. Files outside the compartment are never touched, and
+ * while the gate is open each hook costs one array lookup. */
 #include "vmlinux.h"
 
 #include <bpf/bpf_core_read.h>
@@ -49,19 +53,25 @@ static __always_inline bool in_code(const void *fn)
  * every access to it then runs that code. */
 static __always_inline bool compartment_file(struct file *file)
 {
-  const struct file_operations *fop = BPF_CORE_READ(file, f_op);
+  const struct file_operations *fop;
 
+  if (!file)
+    return false; /* mmap_file of an anonymous mapping */
+  fop = BPF_CORE_READ(file, f_op);
   if (!fop)
     return false;
   return in_code(BPF_CORE_READ(fop, read_iter)) || in_code(BPF_CORE_READ(fop, write_iter)) ||
          in_code(BPF_CORE_READ(fop, open)) || in_code(BPF_CORE_READ(fop, poll));
 }
 
-static __always_inline int gate(struct file *file)
+/* `ret`: what earlier LSMs decided; a refusal of theirs stands. */
+static __always_inline int gate(struct file *file, int ret)
 {
   __u32 key = 0;
   __u64 *n;
 
+  if (ret)
+    return ret;
   if (!gate_closed() || !compartment_file(file))
     return 0;
   n = bpf_map_lookup_elem(&denials, &key);
@@ -73,23 +83,50 @@ static __always_inline int gate(struct file *file)
 SEC("lsm/file_permission")
 int BPF_PROG(gate_file_permission, struct file *file, int mask, int ret)
 {
-  if (ret)
-    return ret; /* an earlier hook already refused */
-  return gate(file);
+  return gate(file, ret);
 }
 
 SEC("lsm/file_open")
 int BPF_PROG(gate_file_open, struct file *file, int ret)
 {
-  if (ret)
-    return ret;
-  return gate(file);
+  return gate(file, ret);
 }
 
 SEC("lsm/file_ioctl")
 int BPF_PROG(gate_file_ioctl, struct file *file, unsigned int cmd, unsigned long arg, int ret)
 {
-  if (ret)
-    return ret;
-  return gate(file);
+  return gate(file, ret);
+}
+
+/* A 32-bit process's ioctl goes here instead of file_ioctl on kernels that
+ * have this hook; the loader leaves it out on the others, where compat
+ * ioctls reach file_ioctl. */
+SEC("lsm/file_ioctl_compat")
+int BPF_PROG(gate_file_ioctl_compat, struct file *file, unsigned int cmd, unsigned long arg,
+             int ret)
+{
+  return gate(file, ret);
+}
+
+/* Every command, F_GETFD included: a quarantined file is refused whole. */
+SEC("lsm/file_fcntl")
+int BPF_PROG(gate_file_fcntl, struct file *file, unsigned int cmd, unsigned long arg, int ret)
+{
+  return gate(file, ret);
+}
+
+/* New mappings only: pages of a mapping made before the quarantine still
+ * fault into the file's vm_operations. */
+SEC("lsm/mmap_file")
+int BPF_PROG(gate_mmap_file, struct file *file, unsigned long reqprot, unsigned long prot,
+             unsigned long flags, int ret)
+{
+  return gate(file, ret);
+}
+
+/* SCM_RIGHTS and pidfd_getfd: another process's descriptor of the file. */
+SEC("lsm/file_receive")
+int BPF_PROG(gate_file_receive, struct file *file, int ret)
+{
+  return gate(file, ret);
 }

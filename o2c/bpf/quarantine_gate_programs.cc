@@ -1,6 +1,7 @@
 #include "o2c/bpf/quarantine_gate_programs.h"
 
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
 #include <cerrno>
@@ -16,6 +17,37 @@
 #include "o2c/internal/status_macros.h"
 
 namespace o2c::bpf {
+namespace {
+
+// The ways into a compartment file that reach its code without passing an
+// LSM hook, so that no BPF LSM program can refuse them.
+constexpr const char* kUncovered[] = {
+    "poll: no LSM hook; the file's poll handler runs",
+    "select: no LSM hook; the file's poll handler runs",
+    "epoll: no LSM hook; epoll_ctl and epoll_wait run the file's poll handler",
+    "splice from a pipe: no LSM hook for the pipe end (the other end passes file_permission)",
+    "splice into a pipe: no LSM hook for the pipe end (the other end passes file_permission)",
+    "splice between pipes: no LSM hook for either end",
+    "tee: no LSM hook (both ends are pipes)",
+    "vmsplice: no LSM hook",
+    "sendfile into a pipe: no LSM hook for the pipe end (the file read from passes "
+    "file_permission)",
+    "mapped pages: a mapping made before the quarantine faults into the file's vm_operations "
+    "with no LSM hook",
+};
+
+// Whether the running kernel has the BPF LSM hook `hook` ("file_ioctl_compat"):
+// its BTF then has the function bpf_lsm_<hook>.
+absl::StatusOr<bool> KernelHasLsmHook(const char* hook) {
+  btf* vmlinux = btf__load_vmlinux_btf();
+  if (vmlinux == nullptr) return LibbpfError(-errno, "quarantine gate: the kernel's BTF");
+  bool found =
+      btf__find_by_name_kind(vmlinux, absl::StrCat("bpf_lsm_", hook).c_str(), BTF_KIND_FUNC) > 0;
+  btf__free(vmlinux);
+  return found;
+}
+
+}  // namespace
 
 struct QuarantineGate::State {
   struct SkelDeleter {
@@ -61,6 +93,13 @@ absl::StatusOr<std::unique_ptr<QuarantineGate>> QuarantineGate::Attach(
                                        ro->code_ranges, &ro->nr_code));
   int err = bpf_map__reuse_fd(skel->maps.quarantine, quarantine_map_fd);
   if (err) return LibbpfError(err, "quarantine gate: reuse the quarantine map");
+  // Older kernels have no file_ioctl_compat; their compat ioctls pass
+  // file_ioctl, which the gate holds anyway.
+  O2C_ASSIGN_OR_RETURN(bool has_ioctl_compat, KernelHasLsmHook("file_ioctl_compat"));
+  if (!has_ioctl_compat) {
+    err = bpf_program__set_autoload(skel->progs.gate_file_ioctl_compat, false);
+    if (err) return LibbpfError(err, "quarantine gate: leave out file_ioctl_compat");
+  }
   O2C_RETURN_IF_ERROR(
       LoadSkeleton("quarantine gate: load", [&] { return quarantine_gate_bpf__load(skel); }));
   O2C_ASSIGN_OR_RETURN(state->links, AttachAll(skel->obj));
@@ -95,9 +134,13 @@ std::vector<std::string> QuarantineGate::Hooks() const {
   std::vector<std::string> hooks;
   bpf_program* prog;
   bpf_object__for_each_program(prog, state_->skel->obj) {
-    hooks.emplace_back(bpf_program__section_name(prog));
+    if (bpf_program__autoload(prog)) hooks.emplace_back(bpf_program__section_name(prog));
   }
   return hooks;
+}
+
+std::vector<std::string> QuarantineGate::Uncovered() const {
+  return {std::begin(kUncovered), std::end(kUncovered)};
 }
 
 }  // namespace o2c::bpf

@@ -1,10 +1,25 @@
 // QuarantineGate: the denying half of the QUARANTINE action. BPF LSM
-// programs refuse (EPERM) reads, writes, ioctls and opens of the
-// compartment's files while a shared state map says the compartment is
-// quarantined. A file is the compartment's when one of its file_operations
-// handlers (read_iter, write_iter, open, poll) lies in the compartment's code:
-// for the pipe compartment, every pipe and FIFO. Needs BPF LSM; elsewhere a
-// quarantine can only be reported.
+// programs refuse (EPERM) the compartment's files while a shared state map
+// says the compartment is quarantined. A file is the compartment's when one
+// of its file_operations handlers (read_iter, write_iter, open, poll) lies in
+// the compartment's code: for the pipe compartment, every pipe and FIFO.
+//
+// Refused, each at the LSM hook the kernel calls on that way in:
+//   read, write, readv, writev, sendfile from the file   lsm/file_permission
+//   open, FIFO open, reopen through /proc/<pid>/fd       lsm/file_open
+//   ioctl                                                lsm/file_ioctl
+//   ioctl of a 32-bit process (kernels with the hook)    lsm/file_ioctl_compat
+//   fcntl (every command)                                lsm/file_fcntl
+//   mmap                                                 lsm/mmap_file
+//   SCM_RIGHTS and pidfd_getfd receipt                   lsm/file_receive
+// Not refused, because the kernel has no LSM hook there (Uncovered() says
+// the same at run time): poll, select and epoll; the pipe end of splice,
+// tee, vmsplice and of sendfile into a pipe (the other end of a splice or
+// sendfile passes file_permission); pages of a mapping made before the
+// quarantine. copy_file_range is no way in: the kernel refuses anything but
+// regular files before any hook.
+//
+// Needs BPF LSM; elsewhere a quarantine can only be reported.
 #ifndef O2C_BPF_QUARANTINE_GATE_PROGRAMS_H_
 #define O2C_BPF_QUARANTINE_GATE_PROGRAMS_H_
 
@@ -21,8 +36,8 @@ namespace o2c::bpf {
 
 class QuarantineGate {
  public:
-  // Loads and attaches the LSM programs (file_permission, file_open,
-  // file_ioctl). `code`: the compartment's code ranges, in any order
+  // Loads and attaches the LSM programs (one per hook above; file_ioctl_compat
+  // only where the kernel's BTF has that hook). `code`: the compartment's code ranges, in any order
   // (overlapping or touching ones are merged). `quarantine_map_fd`: an ARRAY
   // map of one entry, key u32, value u32, which the programs share (the
   // caller keeps ownership); while its value is non-zero the gate denies.
@@ -46,6 +61,10 @@ class QuarantineGate {
 
   // The hooks the gate is attached at, as "lsm/file_permission", ...
   std::vector<std::string> Hooks() const;
+
+  // The ways into a compartment file the gate cannot refuse, as
+  // "<way>: <why>" (e.g. "poll: no LSM hook; ..."), in a fixed order.
+  std::vector<std::string> Uncovered() const;
 
  private:
   struct State;
