@@ -17,8 +17,8 @@
 
 #include "o2c/bpf/enforcer.h"
 #include "o2c/bpf/kmem_sites.h"
+#include "o2c/bpf/lib/compartment_file.bpf.h"
 #include "o2c/bpf/lib/quarantine_map.bpf.h"
-#include "o2c/bpf/lib/ranges.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -44,26 +44,6 @@ static __always_inline bool gate_closed(void)
   return state && *state;
 }
 
-static __always_inline bool in_code(const void *fn)
-{
-  return fn && o2c_find_range(code_ranges, nr_code, O2C_MAX_RANGES, (__u64)fn) >= 0;
-}
-
-/* A file is the compartment's when one of its handlers is compartment code:
- * every access to it then runs that code. */
-static __always_inline bool compartment_file(struct file *file)
-{
-  const struct file_operations *fop;
-
-  if (!file)
-    return false; /* mmap_file of an anonymous mapping */
-  fop = BPF_CORE_READ(file, f_op);
-  if (!fop)
-    return false;
-  return in_code(BPF_CORE_READ(fop, read_iter)) || in_code(BPF_CORE_READ(fop, write_iter)) ||
-         in_code(BPF_CORE_READ(fop, open)) || in_code(BPF_CORE_READ(fop, poll));
-}
-
 /* `ret`: what earlier LSMs decided; a refusal of theirs stands. */
 static __always_inline int gate(struct file *file, int ret)
 {
@@ -72,7 +52,7 @@ static __always_inline int gate(struct file *file, int ret)
 
   if (ret)
     return ret;
-  if (!gate_closed() || !compartment_file(file))
+  if (!gate_closed() || !o2c_compartment_file(code_ranges, nr_code, O2C_MAX_RANGES, file))
     return 0;
   n = bpf_map_lookup_elem(&denials, &key);
   if (n)
