@@ -6,17 +6,7 @@ set -euo pipefail
 runfiles="${TEST_SRCDIR}/${TEST_WORKSPACE}"
 o2c="${runfiles}/examples/o2c"
 policies="${runfiles}/testdata/policies"
-fail() { echo "FAIL: $*" >&2; exit 1; }
-
-# expect_error EXPECTED_SUBSTRING COMMAND...: fails with exit 1 and says it.
-expect_error() {
-  local want="$1" out rc=0
-  shift
-  out=$("$@" 2>&1) || rc=$?
-  [[ ${rc} -eq 1 ]] || fail "exit ${rc}, want 1: $* (${out})"
-  [[ "${out}" == *"${want}"* ]] || fail "want '${want}' from $*, got: ${out}"
-  echo "ok: ${want}"
-}
+source "${runfiles}/examples/cli_test_lib.sh"
 
 for policy in pipe.policy pipe_free_only.policy; do
   expect_error "${policy}: refusing to arm KILL system-wide without a model" \

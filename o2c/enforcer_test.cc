@@ -141,6 +141,16 @@ class EnforcerTest : public ::testing::Test {
     return std::make_pair(std::move(*policy), std::move(*compartment));
   }
 
+  // Attaches a policy file's compartment with the fixture model. The policy
+  // and compartment are gone once it returns: Attach keeps no reference.
+  absl::StatusOr<std::unique_ptr<Enforcer>> AttachScoped(const std::string& path,
+                                                         Enforcer::Options options) {
+    auto loaded = Load(path);
+    if (!loaded.ok()) return loaded.status();
+    return Enforcer::Attach(loaded->second, loaded->first, model_.get(), *kallsyms_,
+                            std::move(options));
+  }
+
   Enforcer::Options Scoped(pid_t tgid) {
     Enforcer::Options o;
     o.scope_tgid = static_cast<uint32_t>(tgid);
@@ -436,11 +446,7 @@ TEST_F(EnforcerTest, FallsBackWhenLsmIsAbsent) {
 }
 
 TEST_F(EnforcerTest, TinyLimitsReportFullMapAndLostEvents) {
-  auto loaded = Load("testdata/policies/pipe_tiny_limits.policy");
-  ASSERT_THAT(loaded, IsOk());
-  auto& [policy, compartment] = *loaded;
-  auto enforcer =
-      Enforcer::Attach(compartment, policy, model_.get(), *kallsyms_, Scoped(getpid()));
+  auto enforcer = AttachScoped("testdata/policies/pipe_tiny_limits.policy", Scoped(getpid()));
   ASSERT_THAT(enforcer, IsOk());
   std::vector<Pipe> pipes = OpenPipes(100);
   CloseAll(pipes);
@@ -517,11 +523,7 @@ TEST_F(EnforcerTest, FailedAttachLeavesNothingBehind) {
 }
 
 TEST_F(EnforcerTest, DetachRemovesEveryProgram) {
-  auto loaded = Load("testdata/policies/pipe.policy");
-  ASSERT_THAT(loaded, IsOk());
-  auto& [policy, compartment] = *loaded;
-  auto enforcer =
-      Enforcer::Attach(compartment, policy, model_.get(), *kallsyms_, Scoped(getpid()));
+  auto enforcer = AttachScoped("testdata/policies/pipe.policy", Scoped(getpid()));
   ASSERT_THAT(enforcer, IsOk());
   std::vector<uint32_t> ids = (*enforcer)->ProgramIds();
   EXPECT_GE(ids.size(), 6u);
@@ -533,11 +535,7 @@ TEST_F(EnforcerTest, DetachRemovesEveryProgram) {
 }
 
 TEST_F(EnforcerTest, EventFdDrivesAnEpollLoopOfTheCallers) {
-  auto loaded = Load("testdata/policies/pipe.policy");
-  ASSERT_THAT(loaded, IsOk());
-  auto& [policy, compartment] = *loaded;
-  auto enforcer =
-      Enforcer::Attach(compartment, policy, model_.get(), *kallsyms_, Scoped(getpid()));
+  auto enforcer = AttachScoped("testdata/policies/pipe.policy", Scoped(getpid()));
   ASSERT_THAT(enforcer, IsOk());
   int fd = (*enforcer)->event_fd();
   ASSERT_GE(fd, 0);
@@ -567,11 +565,7 @@ TEST_F(EnforcerTest, EventFdDrivesAnEpollLoopOfTheCallers) {
 }
 
 TEST_F(EnforcerTest, DetachWhileAnotherThreadPollsEndsThatPoll) {
-  auto loaded = Load("testdata/policies/pipe.policy");
-  ASSERT_THAT(loaded, IsOk());
-  auto& [policy, compartment] = *loaded;
-  auto enforcer =
-      Enforcer::Attach(compartment, policy, model_.get(), *kallsyms_, Scoped(getpid()));
+  auto enforcer = AttachScoped("testdata/policies/pipe.policy", Scoped(getpid()));
   ASSERT_THAT(enforcer, IsOk());
   Enforcer& shared = **enforcer;
   std::atomic<bool> polling{true};
@@ -596,9 +590,6 @@ TEST_F(EnforcerTest, DetachWhileAnotherThreadPollsEndsThatPoll) {
 }
 
 TEST_F(EnforcerTest, OnEventMayCallBackIntoTheEnforcer) {
-  auto loaded = Load("testdata/policies/pipe.policy");
-  ASSERT_THAT(loaded, IsOk());
-  auto& [policy, compartment] = *loaded;
   Enforcer* self = nullptr;
   uint64_t tracked_seen_in_callback = 0;
   Enforcer::Options options = Scoped(getpid());
@@ -609,7 +600,7 @@ TEST_F(EnforcerTest, OnEventMayCallBackIntoTheEnforcer) {
     if (stats.ok()) tracked_seen_in_callback = stats->tracked;
     self->EnterFinalPhase("from on_event");
   };
-  auto enforcer = Enforcer::Attach(compartment, policy, model_.get(), *kallsyms_, options);
+  auto enforcer = AttachScoped("testdata/policies/pipe.policy", options);
   ASSERT_THAT(enforcer, IsOk());
   self = enforcer->get();
   std::vector<Pipe> pipes = OpenPipes(2);
