@@ -23,7 +23,7 @@ int Fail(const char* what, const absl::Status& status) {
   return 1;
 }
 
-// 8 pipes open across the attach (auditioned), then 200 more (tracked).
+// 8 pipes open across the attach (auditioned), then 100 more (tracked).
 [[noreturn]] void Workload(int go_fd) {
   int old[8][2], fds[2];
   char c;
@@ -31,7 +31,7 @@ int Fail(const char* what, const absl::Status& status) {
     if (pipe(p) != 0) _exit(2);
   }
   if (read(go_fd, &c, 1) != 1) _exit(3);
-  for (int i = 0; i < 8 + 200; ++i) {
+  for (int i = 0; i < 8 + 100; ++i) {
     int* p = i < 8 ? old[i] : fds;
     if (i >= 8 && pipe(p) != 0) _exit(2);
     close(p[0]);
