@@ -202,7 +202,9 @@ TEST_F(EnforcerTest, OldPipesAreAuditionedNewOnesTracked) {
   // site; a tail-jumping free makes it fall back to the code ranges.
   EXPECT_THAT(free_sites->notes, HasSubstr(free_sites->exact ? "exact call sites"
                                                              : "any call inside compartment code"));
-  if (!compartment.sites_exact()) EXPECT_FALSE(free_sites->exact);
+  if (!compartment.sites_exact()) {
+    EXPECT_FALSE(free_sites->exact);
+  }
   const HookMechanism* heap = FindDuty(mechanisms, "private heap");
   ASSERT_NE(heap, nullptr);
   EXPECT_EQ(heap->exact, compartment.sites_exact());
