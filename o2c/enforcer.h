@@ -122,8 +122,9 @@ std::string FormatMechanisms(const EnforcementMechanisms& mechanisms);
 class Enforcer {
  public:
   struct Options {
-    // Receives every event, from Poll, Consume and EnterFinalPhase, on the
-    // calling thread. Copied into the Enforcer and kept until destruction.
+    // Receives every event, from Attach (the first PHASE), Poll, Consume and
+    // EnterFinalPhase, on the calling thread. Moved into the Enforcer and
+    // kept until destruction.
     std::function<void(const Event&)> on_event;
     // Enforce only for this process (tests, demos); 0: the whole system.
     uint32_t scope_tgid = 0;
