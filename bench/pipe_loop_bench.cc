@@ -191,7 +191,7 @@ int Run(int rounds, int iterations) {
   }
   auto enforcer = [&](bool final_phase) -> absl::StatusOr<Attachment> {
     Enforcer::Options options;
-    options.features = &features;
+    options.capabilities = &features;
     options.object_events = false;
     auto e = Enforcer::Attach(pipe_policy->second, pipe_policy->first, &*model, *kallsyms,
                               options);

@@ -1,13 +1,18 @@
 // o2c attach: enforces a policy on the running kernel until Ctrl-C (or
 // --seconds), printing events and a summary on exit.
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <iostream>
+#include <memory>
 
+#include "absl/algorithm/container.h"
+#include "absl/strings/str_cat.h"
 #include "examples/cli_args.h"
 #include "examples/commands.h"
 #include "examples/event_printer.h"
 #include "o2c/enforcer.h"
+#include "o2c/internal/status_macros.h"
 
 namespace o2c::cli {
 namespace {
@@ -15,68 +20,107 @@ namespace {
 volatile std::sig_atomic_t stop_requested = 0;
 void OnSignal(int) { stop_requested = 1; }
 
-}  // namespace
+struct AttachFlags {
+  std::string policy_path;
+  std::optional<std::string> model_path;
+  bool json = false;
+  bool final_now = false;
+  bool allow_kill_without_model = false;
+  long long tgid = 0;
+  long long seconds = 0;
+};
 
-int AttachCommand(int argc, char** argv) {
+absl::StatusOr<AttachFlags> ParseFlags(int argc, char** argv) {
   Args args(argc, argv);
-  auto policy_path = args.Require("policy");
-  std::optional<std::string> model_flag = args.Get("model");
-  bool json = args.Has("json");
-  bool final_now = args.Has("final");
-  auto tgid = args.GetInt("tgid", 0);
-  auto seconds = args.GetInt("seconds", 0);
-  if (!policy_path.ok()) return ReportFailure("attach", policy_path.status());
-  if (!tgid.ok()) return ReportFailure("attach", tgid.status());
-  if (!seconds.ok()) return ReportFailure("attach", seconds.status());
-  if (absl::Status s = args.Finish(); !s.ok()) return ReportFailure("attach", s);
+  AttachFlags flags;
+  O2C_ASSIGN_OR_RETURN(flags.policy_path, args.Require("policy"));
+  flags.model_path = args.Get("model");
+  flags.json = args.Has("json");
+  flags.final_now = args.Has("final");
+  flags.allow_kill_without_model = args.Has("allow-kill-without-model");
+  O2C_ASSIGN_OR_RETURN(flags.tgid, args.GetInt("tgid", 0));
+  O2C_ASSIGN_OR_RETURN(flags.seconds, args.GetInt("seconds", 0));
+  O2C_RETURN_IF_ERROR(args.Finish());
+  return flags;
+}
 
-  auto policy = Policy::FromFile(*policy_path);
-  if (!policy.ok()) return ReportFailure("attach", policy.status());
-  auto kallsyms = bpf::Kallsyms::FromFile();
-  if (!kallsyms.ok()) return ReportFailure("attach", kallsyms.status());
-  auto compartment = Compartment::Resolve(*policy, *kallsyms);
-  if (!compartment.ok()) return ReportFailure("attach", compartment.status());
-  std::string model_path = model_flag ? *model_flag : policy->model_path();
-  std::unique_ptr<AuditionModel> model;
-  if (!model_path.empty()) {
-    auto loaded = AuditionModel::Load(model_path);
-    if (!loaded.ok()) return ReportFailure("attach", loaded.status());
-    model = std::make_unique<AuditionModel>(std::move(*loaded));
-  } else {
+// Without a model the final phase starts at once: every free at a free site
+// of an object allocated before the attach is a violation. System-wide, a
+// KILL policy would then kill every process that, say, closes a pipe it
+// opened earlier. Refused unless scoped to one process or asked for.
+absl::Status CheckKillWithoutModel(const Policy& policy, const AuditionModel* model,
+                                   const AttachFlags& flags) {
+  if (model != nullptr || flags.tgid != 0 || flags.allow_kill_without_model) {
+    return absl::OkStatus();
+  }
+  if (!absl::c_linear_search(policy.actions(), policy::KILL)) return absl::OkStatus();
+  return absl::FailedPreconditionError(absl::StrCat(
+      flags.policy_path, ": refusing to arm KILL system-wide without a model: the final phase "
+      "would start at once and kill every process that frees an object allocated before the "
+      "attach (closing a pipe opened earlier, for one). Give --model (or the policy's "
+      "transition.model), scope it with --tgid, or pass --allow-kill-without-model"));
+}
+
+absl::StatusOr<std::unique_ptr<AuditionModel>> LoadModel(const std::string& path) {
+  if (path.empty()) {
     std::fprintf(stderr, "o2c attach: no model (--model or the policy's transition.model): "
                          "the final phase starts at once\n");
+    return nullptr;
   }
+  O2C_ASSIGN_OR_RETURN(AuditionModel model, AuditionModel::Load(path));
+  return std::make_unique<AuditionModel>(std::move(model));
+}
 
-  Enforcer::Options options;
-  options.scope_tgid = static_cast<uint32_t>(*tgid);
-  options.on_event = [&](const Event& e) {
-    std::cout << (json ? Enforcer::ToJsonLine(e) : FormatEvent(e)) << "\n";
-  };
-  auto enforcer = Enforcer::Attach(*compartment, *policy, model.get(), *kallsyms, options);
-  if (!enforcer.ok()) return ReportFailure("attach", enforcer.status());
-  if (!json) {
-    std::cout << "attached compartment '" << compartment->name() << "'"
-              << (*tgid ? " (process " + std::to_string(*tgid) + " only)" : "") << ":\n";
-    for (const std::string& m : (*enforcer)->Mechanisms()) std::cout << "  " << m << "\n";
-    std::cout << "Ctrl-C to detach.\n" << std::flush;
-  }
-  if (final_now) (*enforcer)->EnterFinalPhase("--final");
+// Polls until Ctrl-C, SIGTERM or --seconds; then a last poll.
+absl::Status PollUntilStopped(Enforcer& enforcer, long long seconds) {
   std::signal(SIGINT, OnSignal);
   std::signal(SIGTERM, OnSignal);
   auto start = std::chrono::steady_clock::now();
   while (!stop_requested) {
-    auto n = (*enforcer)->Poll(200);
-    if (!n.ok()) return ReportFailure("attach", n.status());
+    O2C_RETURN_IF_ERROR(enforcer.Poll(200).status());
     std::cout << std::flush;
-    if (*seconds > 0 && std::chrono::steady_clock::now() - start >= std::chrono::seconds(*seconds)) {
+    if (seconds > 0 && std::chrono::steady_clock::now() - start >= std::chrono::seconds(seconds)) {
       break;
     }
   }
-  (*enforcer)->Poll(0).IgnoreError();
-  auto stats = (*enforcer)->Stats();
-  if (!stats.ok()) return ReportFailure("attach", stats.status());
-  (*enforcer)->Detach();
-  std::cerr << "detached; " << FormatStats(*stats) << "\n";
+  return enforcer.Consume().status();
+}
+
+absl::Status Attach(const AttachFlags& flags) {
+  O2C_ASSIGN_OR_RETURN(Policy policy, Policy::FromFile(flags.policy_path));
+  O2C_ASSIGN_OR_RETURN(std::unique_ptr<AuditionModel> model,
+                       LoadModel(flags.model_path.value_or(policy.model_path())));
+  O2C_RETURN_IF_ERROR(CheckKillWithoutModel(policy, model.get(), flags));
+  O2C_ASSIGN_OR_RETURN(bpf::Kallsyms kallsyms, bpf::Kallsyms::FromFile());
+  O2C_ASSIGN_OR_RETURN(Compartment compartment, Compartment::Resolve(policy, kallsyms));
+
+  Enforcer::Options options;
+  options.scope_tgid = static_cast<uint32_t>(flags.tgid);
+  options.on_event = [json = flags.json](const Event& e) {
+    std::cout << (json ? Enforcer::ToJsonLine(e) : FormatEvent(e)) << "\n";
+  };
+  O2C_ASSIGN_OR_RETURN(std::unique_ptr<Enforcer> enforcer,
+                       Enforcer::Attach(compartment, policy, model.get(), kallsyms, options));
+  if (!flags.json) {
+    std::cout << "attached compartment '" << compartment.name() << "'"
+              << (flags.tgid ? absl::StrCat(" (process ", flags.tgid, " only)") : "") << ":\n"
+              << FormatMechanisms(enforcer->Mechanisms()) << "Ctrl-C to detach.\n"
+              << std::flush;
+  }
+  if (flags.final_now) enforcer->EnterFinalPhase("--final");
+  O2C_RETURN_IF_ERROR(PollUntilStopped(*enforcer, flags.seconds));
+  O2C_ASSIGN_OR_RETURN(EnforcerStats stats, enforcer->Stats());
+  enforcer->Detach();
+  std::cerr << "detached; " << FormatStats(stats) << "\n";
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+int AttachCommand(int argc, char** argv) {
+  absl::StatusOr<AttachFlags> flags = ParseFlags(argc, argv);
+  if (!flags.ok()) return ReportFailure("attach", flags.status());
+  if (absl::Status s = Attach(*flags); !s.ok()) return ReportFailure("attach", s);
   return 0;
 }
 

@@ -1,34 +1,50 @@
 #include "examples/event_printer.h"
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/strip.h"
 
 namespace o2c::cli {
+namespace {
+
+std::string Hex(uint64_t address) { return absl::StrCat("0x", absl::Hex(address)); }
+
+// "kill" for ACTION_KILL.
+std::string ActionName(int action) {
+  return absl::AsciiStrToLower(
+      absl::StripPrefix(Event::Action_Name(static_cast<Event::Action>(action)), "ACTION_"));
+}
+
+}  // namespace
 
 std::string FormatEvent(const Event& e, int max_stack_frames) {
   std::string who = absl::StrCat(e.comm(), "[", e.tgid(), "]");
   switch (e.kind()) {
     case Event::TRACKED:
-      return absl::StrCat("tracked    ", e.object(), " (", e.size(), " B) at ", e.site(), " by ",
+      return absl::StrCat("tracked    ", Hex(e.object()), " (", e.size(), " B) at ", e.site(), " by ",
                           who);
     case Event::FREED:
-      return absl::StrCat("freed      ", e.object(), e.by_kernel() ? " by kernel code at "
+      return absl::StrCat("freed      ", Hex(e.object()), e.by_kernel() ? " by kernel code at "
                                                                     : " at ", e.site());
     case Event::AUDITION:
-      return absl::StrCat("audition   ", e.object(), " freed at ", e.site(), " by ", who,
+      return absl::StrCat("audition   ", Hex(e.object()), " freed at ", e.site(), " by ", who,
                           ": model says '", e.verdict(), "' (leaf ", e.leaf_id(), ")");
     case Event::VIOLATION: {
       std::string line = absl::StrCat(
-          "VIOLATION  ", Event::Violation_Name(e.violation()), ": ", who, " frees ", e.object(),
+          "VIOLATION  ", Event::Violation_Name(e.violation()), ": ", who, " frees ", Hex(e.object()),
           " at ", e.site(), e.verdict().empty() ? "" : absl::StrCat(" (model: ", e.verdict(), ")"),
-          "; actions taken: ", absl::StrJoin(e.actions(), ", "));
+          "; actions taken: ", absl::StrJoin(e.actions(), ", ",
+                                                 [](std::string* out, int a) {
+                                                   out->append(ActionName(a));
+                                                 }));
       for (int i = 0; i < e.stack_size() && i < max_stack_frames; ++i) {
         absl::StrAppend(&line, "\n             ", e.stack(i));
       }
       return line;
     }
     case Event::MAP_FULL:
-      return absl::StrCat("MAP FULL   ", e.object(), " at ", e.site(), " left untracked");
+      return absl::StrCat("MAP FULL   ", Hex(e.object()), " at ", e.site(), " left untracked");
     case Event::PHASE:
       return absl::StrCat("phase      ", Event::Phase_Name(e.phase()), " (", e.reason(), ")");
     case Event::EVENTS_LOST:

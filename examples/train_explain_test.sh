@@ -7,17 +7,7 @@ runfiles="${TEST_SRCDIR}/${TEST_WORKSPACE}"
 o2c="${runfiles}/examples/o2c"
 csv="${runfiles}/testdata/ml/audition_small.csv"
 tmp="${TEST_TMPDIR:-$(mktemp -d)}"
-fail() { echo "FAIL: $*" >&2; exit 1; }
-
-# expect_error EXPECTED_SUBSTRING COMMAND...: fails with exit 1 and says it.
-expect_error() {
-  local want="$1" out rc=0
-  shift
-  out=$("$@" 2>&1) || rc=$?
-  [[ ${rc} -eq 1 ]] || fail "exit ${rc}, want 1: $* (${out})"
-  [[ "${out}" == *"${want}"* ]] || fail "want '${want}' from $*, got: ${out}"
-  echo "ok: ${want}"
-}
+source "${runfiles}/examples/cli_test_lib.sh"
 
 out=$("${o2c}" train --data "${csv}" --out "${tmp}/m.o2cm" --max-depth 6 2>&1)
 echo "${out}"

@@ -7,10 +7,14 @@
 //
 // Call sites come from decoding the compartment's machine code (Zydis), read
 // through /proc/kcore or, where there is none, a BPF program
-// (o2c/bpf/kernel_text_reader.h). A site's return address is what the kmem
+// (o2c/bpf/kernel/text_reader.h). A site's return address is what the kmem
 // tracepoints report as call_site. Where the code cannot be read, there are
 // no sites and sites_exact() is false: then any call_site inside the code
 // ranges has to count as the compartment's.
+//
+// bpf::Kallsyms, bpf::AddressRange and bpf::KernelTextReader below are O2C's
+// own plain C++ types (no libbpf, no kernel headers). A Compartment is a
+// value: copyable, immutable after Resolve, safe to read from any thread.
 #ifndef O2C_COMPARTMENT_H_
 #define O2C_COMPARTMENT_H_
 

@@ -1,16 +1,21 @@
 #include "o2c/enforcer.h"
 
-#include <algorithm>
-#include <chrono>
+#include <poll.h>
 
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <mutex>
+#include <optional>
+
+#include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "google/protobuf/util/json_util.h"
+#include "o2c/bpf/codegen/tree_program.h"
 #include "o2c/bpf/enforcer_programs.h"
 #include "o2c/bpf/extractor_schema.h"
 #include "o2c/bpf/loader/kmem_hooks.h"
 #include "o2c/bpf/quarantine_gate_programs.h"
-#include "o2c/bpf/codegen/tree_program.h"
 #include "o2c/internal/compartment_ranges.h"
 #include "o2c/internal/status_macros.h"
 
@@ -19,7 +24,7 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-std::string Hex(uint64_t v) { return absl::StrCat("0x", absl::Hex(v)); }
+absl::Status DetachedError() { return absl::FailedPreconditionError("enforcer: detached"); }
 
 // The model must read exactly the features the BPF extractor computes.
 absl::Status CheckModel(const AuditionModel& model) {
@@ -53,11 +58,96 @@ absl::Status CheckModel(const AuditionModel& model) {
   return absl::OkStatus();
 }
 
+// The kernel-side configuration: the compartment's ranges, the policy's
+// actions and limits, the caller's scope.
+bpf::EnforcerConfig BuildConfig(const CompartmentRanges& ranges, const Policy& policy,
+                                const Enforcer::Options& options, bpf::KmemHookFlavor flavor,
+                                bpf::AddressRange kernel_text) {
+  bpf::EnforcerConfig config;
+  config.flavor = flavor;
+  config.kernel_text = kernel_text;
+  config.tgid = options.scope_tgid;
+  config.object_events = options.object_events;
+  config.code = ranges.code;
+  config.alloc_sites = ranges.alloc_sites;
+  config.free_sites = ranges.free_sites;
+  config.actions = O2C_ACTION_AUDIT;
+  for (policy::Action a : policy.actions()) {
+    if (a == policy::KILL) config.actions |= O2C_ACTION_KILL;
+    if (a == policy::QUARANTINE) config.actions |= O2C_ACTION_QUARANTINE;
+  }
+  const auto& limits = policy.spec().limits();
+  config.max_tracked = limits.max_tracked_objects();
+  config.ringbuf_bytes = limits.ring_buffer_bytes();
+  return config;
+}
+
+HookMechanism::Kind KindOf(bpf::KmemHookFlavor flavor) {
+  return flavor == bpf::KmemHookFlavor::kTpBtf ? HookMechanism::Kind::kTpBtf
+                                               : HookMechanism::Kind::kRawTp;
+}
+
+HookMechanism DescribePrivateHeap(const bpf::EnforcerConfig& config, bool sites_exact) {
+  return {.duty = "private heap",
+          .hooks = "kmalloc, kmem_cache_alloc",
+          .kind = KindOf(config.flavor),
+          .exact = sites_exact,
+          .can_deny = false,
+          .notes = absl::StrCat(config.alloc_sites.size(),
+                                sites_exact ? " call sites" : " code ranges",
+                                "; the tracepoints give the object and its caller together, "
+                                "which fentry, fexit and kprobes at an allocator do not")};
+}
+
+HookMechanism DescribeFreeSites(const bpf::EnforcerConfig& config, bool free_fallback,
+                                const bpf::KernelCapabilities& capabilities) {
+  const bool faster_hooks_work = capabilities.Has(bpf::Capability::kKprobe) ||
+                                 capabilities.Has(bpf::Capability::kFentry);
+  return {.duty = "free sites",
+          .hooks = "kfree, kmem_cache_free",
+          .kind = KindOf(config.flavor),
+          .exact = !free_fallback,
+          .can_deny = false,
+          .notes = absl::StrCat(
+              free_fallback ? "any call inside compartment code" : "exact call sites", "; ",
+              faster_hooks_work
+                  ? "kprobes and fentry work here but are not used (fentry does not see the "
+                    "caller; detaching kprobes from kfree crashed Debian 6.1); "
+                  : "",
+              "a free is seen before it happens but cannot be skipped")};
+}
+
+HookMechanism DescribeKill(uint32_t actions) {
+  if (!(actions & O2C_ACTION_KILL)) {
+    return {.duty = "kill", .kind = HookMechanism::Kind::kNone,
+            .notes = "off in this policy (violations are audited)"};
+  }
+  return {.duty = "kill",
+          .hooks = "kfree, kmem_cache_free",
+          .kind = HookMechanism::Kind::kSendSignal,
+          .exact = true,
+          .can_deny = false,
+          .notes = "SIGKILL to the violating task, before it returns to user space"};
+}
+
+// Said on every kernel: only the FREE column of the access matrix is built.
+std::vector<std::string> NotEnforced() {
+  return {"the access matrix's READ and WRITE rules",
+          "the interface's owned-argument checks"};
+}
+
 }  // namespace
 
 struct Enforcer::State {
+  // Guards everything below except the fields fixed at Attach (options,
+  // kallsyms, kernel_text, final_phase, time_limit_seconds, class_names,
+  // attached_at).
+  mutable std::mutex mu;
   std::unique_ptr<bpf::EnforcerPrograms> programs;
   std::unique_ptr<bpf::QuarantineGate> gate;  // with QUARANTINE and BPF LSM
+  uint64_t events_lost_reported = 0;
+  uint64_t missed_runs_reported = 0;
+
   bpf::Kallsyms kallsyms;
   bpf::AddressRange kernel_text;
   Options options;
@@ -65,16 +155,32 @@ struct Enforcer::State {
   uint32_t time_limit_seconds = 0;
   std::vector<std::string> class_names;
   Clock::time_point attached_at;
-  uint64_t events_lost_reported = 0;
-  uint64_t missed_runs_reported = 0;
-  bool detached = false;
 
-  void Deliver(const Event& e) {
-    if (options.on_event) options.on_event(e);
+  // Outside `mu`: on_event may call back into the Enforcer.
+  void Deliver(const std::vector<Event>& events) const {
+    if (!options.on_event) return;
+    for (const Event& e : events) options.on_event(e);
   }
   Event Convert(const o2c_event& raw) const;
-  void SetPhase(Event::Phase phase, const std::string& reason);
+  std::string ClassName(int32_t label) const;
+
+  // Attach steps.
+  absl::StatusOr<HookMechanism> LoadAudition(const AuditionModel* model);
+  absl::StatusOr<HookMechanism> AttachQuarantineGate(
+      const std::vector<bpf::AddressRange>& code, const bpf::KernelCapabilities& capabilities);
+
+  // With `mu` held.
+  absl::StatusOr<EnforcerStats> StatsLocked() const;
+  Event::Phase PhaseLocked() const;
+  Event SetPhaseLocked(Event::Phase phase, const std::string& reason);
+  void ReportLossesLocked(const EnforcerStats& stats, std::vector<Event>& out);
+  void ApplyFinalPhaseConditionLocked(const EnforcerStats& stats, std::vector<Event>& out);
 };
+
+std::string Enforcer::State::ClassName(int32_t label) const {
+  return label >= 0 && label < static_cast<int>(class_names.size()) ? class_names[label]
+                                                                    : absl::StrCat(label);
+}
 
 Event Enforcer::State::Convert(const o2c_event& raw) const {
   Event e;
@@ -83,7 +189,8 @@ Event Enforcer::State::Convert(const o2c_event& raw) const {
   e.set_tgid(raw.tgid);
   e.set_comm(std::string(raw.comm, strnlen(raw.comm, sizeof(raw.comm))));
   e.set_cpu(raw.cpu);
-  e.set_object(Hex(raw.object));
+  e.set_object(raw.object);
+  e.set_site_address(raw.site);
   e.set_site(kallsyms.Format(raw.site));
   e.set_size(raw.size);
   switch (raw.kind) {
@@ -95,220 +202,94 @@ Event Enforcer::State::Convert(const o2c_event& raw) const {
     case O2C_EVENT_AUDITION:
       e.set_kind(Event::AUDITION);
       e.set_leaf_id(raw.leaf_id);
-      e.set_verdict(raw.label >= 0 && raw.label < static_cast<int>(class_names.size())
-                        ? class_names[raw.label]
-                        : absl::StrCat(raw.label));
+      e.set_verdict(ClassName(raw.label));
       break;
-    case O2C_EVENT_VIOLATION:
+    case O2C_EVENT_VIOLATION: {
       e.set_kind(Event::VIOLATION);
       e.set_violation(static_cast<Event::Violation>(raw.detail));
       e.set_leaf_id(raw.leaf_id);
-      if (raw.label >= 0) {
-        e.set_verdict(raw.label < static_cast<int>(class_names.size())
-                          ? class_names[raw.label]
-                          : absl::StrCat(raw.label));
+      if (raw.label >= 0) e.set_verdict(ClassName(raw.label));
+      if (raw.actions & O2C_ACTION_AUDIT) e.add_actions(Event::ACTION_AUDIT);
+      if (raw.actions & O2C_ACTION_KILL) e.add_actions(Event::ACTION_KILL);
+      if (raw.actions & O2C_ACTION_QUARANTINE) e.add_actions(Event::ACTION_QUARANTINE);
+      // The stack starts inside our program and the hook's machinery
+      // (bpf_trace_run2, or kprobe and ftrace frames): start it at the
+      // free function the compartment called (kfree+0x20f), just above
+      // the free site, when the site is found in it.
+      int64_t depth = std::min<int64_t>(raw.stack_bytes / 8, O2C_STACK_DEPTH);
+      int64_t first = 0;
+      for (int64_t i = 0; i < depth; ++i) {
+        if (raw.stack[i] != raw.site) continue;
+        first = i > 0 && kernel_text.Contains(raw.stack[i - 1]) ? i - 1 : i;
+        break;
       }
-      if (raw.actions & O2C_ACTION_AUDIT) e.add_actions("audit");
-      if (raw.actions & O2C_ACTION_KILL) e.add_actions("kill");
-      if (raw.actions & O2C_ACTION_QUARANTINE) e.add_actions("quarantine");
-      {
-        // The stack starts inside our program and the hook's machinery
-        // (bpf_trace_run2, or kprobe and ftrace frames): start it at the
-        // free function the compartment called (kfree+0x20f), just above
-        // the free site, when the site is found in it.
-        int64_t depth = std::min<int64_t>(raw.stack_bytes / 8, O2C_STACK_DEPTH);
-        int64_t first = 0;
-        for (int64_t i = 0; i < depth; ++i) {
-          if (raw.stack[i] != raw.site) continue;
-          first = i > 0 && kernel_text.Contains(raw.stack[i - 1]) ? i - 1 : i;
-          break;
-        }
-        for (int64_t i = first; i < depth; ++i) e.add_stack(kallsyms.Format(raw.stack[i]));
+      for (int64_t i = first; i < depth; ++i) {
+        e.add_stack(kallsyms.Format(raw.stack[i]));
+        e.add_stack_addresses(raw.stack[i]);
       }
       break;
+    }
     case O2C_EVENT_MAP_FULL: e.set_kind(Event::MAP_FULL); break;
     default: e.set_kind(Event::KIND_UNSPECIFIED); break;
   }
   return e;
 }
 
-void Enforcer::State::SetPhase(Event::Phase phase, const std::string& reason) {
-  programs->SetPhase(phase == Event::FINAL ? O2C_PHASE_FINAL : O2C_PHASE_TRANSITION);
-  Event e;
-  e.set_kind(Event::PHASE);
-  e.set_phase(phase);
-  e.set_reason(reason);
-  Deliver(e);
-}
-
-Enforcer::Enforcer(std::unique_ptr<State> state) : state_(std::move(state)) {}
-
-Enforcer::~Enforcer() { Detach(); }
-
-absl::StatusOr<std::unique_ptr<Enforcer>> Enforcer::Attach(const Compartment& compartment,
-                                                           const Policy& policy,
-                                                           const AuditionModel* model,
-                                                           const bpf::Kallsyms& kallsyms,
-                                                           Options options) {
-  std::unique_ptr<bpf::KernelCapabilities> probed;
-  if (options.features == nullptr) {
-    probed = std::make_unique<bpf::KernelCapabilities>(bpf::KernelCapabilities::Probe());
-    options.features = probed.get();
-  }
-  const bpf::KernelCapabilities& features = *options.features;
-  if (model != nullptr) O2C_RETURN_IF_ERROR(CheckModel(*model));
-  O2C_ASSIGN_OR_RETURN(bpf::KmemHookFlavor flavor, bpf::ChooseKmemHookFlavor(features));
-  O2C_ASSIGN_OR_RETURN(bpf::AddressRange kernel_text, kallsyms.KernelText());
-
-  bpf::EnforcerConfig config;
-  config.flavor = flavor;
-  config.kernel_text = kernel_text;
-  config.tgid = options.scope_tgid;
-  config.object_events = options.object_events;
-  CompartmentRanges ranges = RangesOf(compartment);
-  config.code = ranges.code;
-  config.alloc_sites = ranges.alloc_sites;
-  config.free_sites = ranges.free_sites;
-  const bool free_fallback = ranges.free_fallback;
-  config.actions = O2C_ACTION_AUDIT;
-  for (policy::Action a : policy.actions()) {
-    if (a == policy::KILL) config.actions |= O2C_ACTION_KILL;
-    if (a == policy::QUARANTINE) config.actions |= O2C_ACTION_QUARANTINE;
-  }
-  const auto& limits = policy.spec().limits();
-  config.max_tracked = limits.max_tracked_objects();
-  config.ringbuf_bytes = limits.ring_buffer_bytes();
-
-  auto state = std::make_unique<State>();
-  state->kallsyms = kallsyms;
-  state->kernel_text = kernel_text;
-  state->options = std::move(options);
-  state->final_phase = policy.spec().transition().final_phase();
-  state->time_limit_seconds = policy.spec().transition().time_limit_seconds();
-  O2C_ASSIGN_OR_RETURN(state->programs, bpf::EnforcerPrograms::Load(config));
-
-  std::vector<std::string> mechanisms;
-  const char* flavor_name = bpf::KmemHookFlavorName(flavor);
-  mechanisms.push_back(absl::StrCat("private heap: ", flavor_name,
-                                    " on kmalloc and kmem_cache_alloc (", config.alloc_sites.size(),
-                                    compartment.sites_exact() ? " call sites)" : " code ranges)",
-                                    "; the tracepoints give the object and its caller together, "
-                                    "which fentry, fexit and kprobes at an allocator do not"));
-  mechanisms.push_back(absl::StrCat(
-      "free sites: ", flavor_name, " on kfree and kmem_cache_free (",
-      free_fallback ? "any call inside compartment code" : "exact call sites", "); ",
-      features.Has(bpf::Capability::kKprobe) || features.Has(bpf::Capability::kFentry)
-          ? "kprobes and fentry work here but are not used (fentry does not see the caller; "
-            "detaching kprobes from kfree crashed Debian 6.1: bpf/kmem_hooks.h); "
-          : "",
-      "a free is seen before it happens but cannot be skipped"));
-  if (model != nullptr) {
-    state->class_names = model->class_names();
-    O2C_ASSIGN_OR_RETURN(bpf::EmittedProgram tree,
-                         bpf::CompileAudition({&model->tree(), 1}, bpf::AuditionForm::kTailCall,
-                                              {.long_jumps = bpf::KernelHasLongJumps()},
-                                              "o2c_audition"));
-    for (bpf::FreeHook hook : {bpf::FreeHook::kKfree, bpf::FreeHook::kKmemCacheFree}) {
-      O2C_ASSIGN_OR_RETURN(bpf::ScopedFd fd,
-                           bpf::LoadAudition(tree, bpf::AuditionForm::kTailCall,
-                                             state->programs->AuditionMapFds(hook),
-                                             state->programs->AuditionHook(hook)));
-      O2C_RETURN_IF_ERROR(state->programs->InstallTree(hook, std::move(fd)));
-    }
-    mechanisms.push_back(absl::StrCat("audition: the model's tree compiled to ",
-                                      tree.insns.size(), " BPF instructions, one copy per free "
-                                      "hook, entered by tail call"));
-  } else {
-    mechanisms.push_back("audition: no model: the final phase starts at once");
-  }
-  mechanisms.push_back(
-      (config.actions & O2C_ACTION_KILL)
-          ? "kill: bpf_send_signal(SIGKILL) to the violating task, before it returns to user space"
-          : "kill: off in this policy (violations are audited)");
-  if (config.actions & O2C_ACTION_QUARANTINE) {
-    if (features.Has(bpf::Capability::kLsm)) {
-      O2C_ASSIGN_OR_RETURN(state->gate,
-                           bpf::QuarantineGate::Attach(config.code,
-                                                       state->programs->QuarantineMapFd(),
-                                                       features));
-      mechanisms.push_back(absl::StrCat(
-          "quarantine: after a violation, BPF LSM (", absl::StrJoin(state->gate->Hooks(), ", "),
-          ") refuses the compartment's files with EPERM, for every process; not refused (no LSM "
-          "hook): ", absl::StrJoin(state->gate->Uncovered(), "; ")));
-    } else {
-      mechanisms.push_back(absl::StrCat(
-          "quarantine: cannot deny here (no BPF LSM: ", features.Get(bpf::Capability::kLsm).detail,
-          "): a violation sets the quarantine flag and is reported, nothing is refused"));
-    }
-  }
-  // Said on every kernel: only the FREE column of the access matrix is built.
-  mechanisms.push_back(
-      "not enforced: the access matrix's READ and WRITE rules and the interface's owned-argument "
-      "checks (only FREE rights, through the private heap, are enforced)");
-
-  O2C_RETURN_IF_ERROR(state->programs->Attach());
-  state->attached_at = Clock::now();
-  auto enforcer = std::unique_ptr<Enforcer>(new Enforcer(std::move(state)));
-  enforcer->mechanisms_ = std::move(mechanisms);
+absl::StatusOr<HookMechanism> Enforcer::State::LoadAudition(const AuditionModel* model) {
   if (model == nullptr) {
-    enforcer->state_->SetPhase(Event::FINAL, "no audition model");
-  } else {
-    enforcer->state_->SetPhase(Event::TRANSITION, "attached");
+    return HookMechanism{.duty = "audition", .kind = HookMechanism::Kind::kNone,
+                         .notes = "no model: the final phase starts at once"};
   }
-  return enforcer;
+  class_names = model->class_names();
+  O2C_ASSIGN_OR_RETURN(bpf::EmittedProgram tree,
+                       bpf::CompileAudition({&model->tree(), 1}, bpf::AuditionForm::kTailCall,
+                                            {.long_jumps = bpf::KernelHasLongJumps()},
+                                            "o2c_audition"));
+  for (bpf::FreeHook hook : {bpf::FreeHook::kKfree, bpf::FreeHook::kKmemCacheFree}) {
+    O2C_ASSIGN_OR_RETURN(bpf::ScopedFd fd,
+                         bpf::LoadAudition(tree, bpf::AuditionForm::kTailCall,
+                                           programs->AuditionMapFds(hook),
+                                           programs->AuditionHook(hook)));
+    O2C_RETURN_IF_ERROR(programs->InstallTree(hook, std::move(fd)));
+  }
+  return HookMechanism{
+      .duty = "audition",
+      .hooks = "kfree, kmem_cache_free",
+      .kind = HookMechanism::Kind::kTailCall,
+      .exact = true,
+      .can_deny = false,
+      .notes = absl::StrCat("the model's tree compiled to ", tree.insns.size(),
+                            " BPF instructions, one copy per free hook")};
 }
 
-absl::StatusOr<int> Enforcer::Poll(int timeout_ms) {
-  if (state_->detached) return absl::FailedPreconditionError("enforcer: detached");
-  O2C_ASSIGN_OR_RETURN(int n, state_->programs->PollEvents(timeout_ms, [&](const o2c_event& raw) {
-    state_->Deliver(state_->Convert(raw));
-  }));
-  O2C_ASSIGN_OR_RETURN(EnforcerStats stats, Stats());
-  if (stats.events_lost > state_->events_lost_reported) {
-    Event e;
-    e.set_kind(Event::EVENTS_LOST);
-    e.set_lost(stats.events_lost - state_->events_lost_reported);
-    state_->events_lost_reported = stats.events_lost;
-    state_->Deliver(e);
+absl::StatusOr<HookMechanism> Enforcer::State::AttachQuarantineGate(
+    const std::vector<bpf::AddressRange>& code, const bpf::KernelCapabilities& capabilities) {
+  if (!capabilities.Has(bpf::Capability::kLsm)) {
+    return HookMechanism{
+        .duty = "quarantine",
+        .kind = HookMechanism::Kind::kNone,
+        .can_deny = false,
+        .notes = absl::StrCat("cannot deny here (no BPF LSM: ",
+                              capabilities.Get(bpf::Capability::kLsm).detail,
+                              "): a violation sets the quarantine flag and is reported, "
+                              "nothing is refused")};
   }
-  if (stats.missed_runs > state_->missed_runs_reported) {
-    Event e;
-    e.set_kind(Event::MISSED_RUNS);
-    e.set_lost(stats.missed_runs - state_->missed_runs_reported);
-    e.set_missed_allocations(stats.missed_allocations);
-    state_->missed_runs_reported = stats.missed_runs;
-    state_->Deliver(e);
-  }
-  if (phase() == Event::TRANSITION) {
-    double elapsed =
-        std::chrono::duration<double>(Clock::now() - state_->attached_at).count();
-    uint64_t auditioned = stats.audition_own + stats.audition_kernel;
-    if (state_->final_phase == policy::TIME_LIMIT && state_->time_limit_seconds > 0 &&
-        elapsed >= state_->time_limit_seconds) {
-      EnterFinalPhase(absl::StrCat("time limit of ", state_->time_limit_seconds, " s"));
-    } else if (state_->final_phase == policy::NO_UNTRACKED_LEFT &&
-               state_->options.untracked_estimate > 0 &&
-               auditioned >= state_->options.untracked_estimate) {
-      EnterFinalPhase(absl::StrCat("no untracked object left (", auditioned, " of an estimated ",
-                                   state_->options.untracked_estimate, " auditioned)"));
-    }
-  }
-  return n;
+  O2C_ASSIGN_OR_RETURN(gate, bpf::QuarantineGate::Attach(code, programs->QuarantineMapFd(),
+                                                         capabilities));
+  return HookMechanism{
+      .duty = "quarantine",
+      .hooks = absl::StrJoin(gate->Hooks(), ", "),
+      .kind = HookMechanism::Kind::kLsm,
+      .exact = true,
+      .can_deny = true,
+      .notes = absl::StrCat("after a violation, refuses the compartment's files with EPERM, for "
+                            "every process; not refused (no LSM hook): ",
+                            absl::StrJoin(gate->Uncovered(), "; "))};
 }
 
-void Enforcer::EnterFinalPhase(const std::string& reason) {
-  if (state_->detached || phase() == Event::FINAL) return;
-  state_->SetPhase(Event::FINAL, reason);
-}
-
-Event::Phase Enforcer::phase() const {
-  if (!state_->programs) return Event::PHASE_UNSPECIFIED;
-  return state_->programs->phase() == O2C_PHASE_FINAL ? Event::FINAL : Event::TRANSITION;
-}
-
-absl::StatusOr<EnforcerStats> Enforcer::Stats() const {
-  if (!state_->programs) return absl::FailedPreconditionError("enforcer: detached");
-  O2C_ASSIGN_OR_RETURN(bpf::EnforcerStats raw, state_->programs->ReadStats());
+absl::StatusOr<EnforcerStats> Enforcer::State::StatsLocked() const {
+  if (!programs) return DetachedError();
+  O2C_ASSIGN_OR_RETURN(bpf::EnforcerStats raw, programs->ReadStats());
   EnforcerStats s;
   s.tracked = raw[O2C_STAT_TRACKED];
   s.freed_own = raw[O2C_STAT_FREED_OWN];
@@ -321,17 +302,180 @@ absl::StatusOr<EnforcerStats> Enforcer::Stats() const {
   s.map_full = raw[O2C_STAT_MAP_FULL];
   s.events = raw[O2C_STAT_EVENTS];
   s.events_lost = raw[O2C_STAT_EVENTS_LOST];
-  O2C_ASSIGN_OR_RETURN(bpf::MissedRuns missed, state_->programs->Missed());
+  O2C_ASSIGN_OR_RETURN(bpf::MissedRuns missed, programs->Missed());
   s.missed_allocations = missed.allocations;
   s.missed_frees = missed.frees;
   s.missed_runs = missed.allocations + missed.frees;
-  if (state_->gate) {
-    O2C_ASSIGN_OR_RETURN(s.quarantine_denials, state_->gate->Denials());
+  if (gate) {
+    O2C_ASSIGN_OR_RETURN(s.quarantine_denials, gate->Denials());
   }
   return s;
 }
 
+Event::Phase Enforcer::State::PhaseLocked() const {
+  if (!programs) return Event::PHASE_UNSPECIFIED;
+  return programs->phase() == O2C_PHASE_FINAL ? Event::FINAL : Event::TRANSITION;
+}
+
+Event Enforcer::State::SetPhaseLocked(Event::Phase phase, const std::string& reason) {
+  programs->SetPhase(phase == Event::FINAL ? O2C_PHASE_FINAL : O2C_PHASE_TRANSITION);
+  Event e;
+  e.set_kind(Event::PHASE);
+  e.set_phase(phase);
+  e.set_reason(reason);
+  return e;
+}
+
+void Enforcer::State::ReportLossesLocked(const EnforcerStats& stats, std::vector<Event>& out) {
+  if (stats.events_lost > events_lost_reported) {
+    Event& e = out.emplace_back();
+    e.set_kind(Event::EVENTS_LOST);
+    e.set_lost(stats.events_lost - events_lost_reported);
+    events_lost_reported = stats.events_lost;
+  }
+  if (stats.missed_runs > missed_runs_reported) {
+    Event& e = out.emplace_back();
+    e.set_kind(Event::MISSED_RUNS);
+    e.set_lost(stats.missed_runs - missed_runs_reported);
+    e.set_missed_allocations(stats.missed_allocations);
+    missed_runs_reported = stats.missed_runs;
+  }
+}
+
+void Enforcer::State::ApplyFinalPhaseConditionLocked(const EnforcerStats& stats,
+                                                     std::vector<Event>& out) {
+  if (PhaseLocked() != Event::TRANSITION) return;
+  double elapsed = std::chrono::duration<double>(Clock::now() - attached_at).count();
+  uint64_t auditioned = stats.audition_own + stats.audition_kernel;
+  if (final_phase == policy::TIME_LIMIT && time_limit_seconds > 0 &&
+      elapsed >= time_limit_seconds) {
+    out.push_back(
+        SetPhaseLocked(Event::FINAL, absl::StrCat("time limit of ", time_limit_seconds, " s")));
+  } else if (final_phase == policy::NO_UNTRACKED_LEFT && options.untracked_estimate > 0 &&
+             auditioned >= options.untracked_estimate) {
+    out.push_back(SetPhaseLocked(
+        Event::FINAL, absl::StrCat("no untracked object left (", auditioned, " of an estimated ",
+                                   options.untracked_estimate, " auditioned)")));
+  }
+}
+
+Enforcer::Enforcer(std::unique_ptr<State> state, EnforcementMechanisms mechanisms)
+    : state_(std::move(state)), mechanisms_(std::move(mechanisms)) {}
+
+Enforcer::~Enforcer() { Detach(); }
+
+absl::StatusOr<std::unique_ptr<Enforcer>> Enforcer::Attach(const Compartment& compartment,
+                                                           const Policy& policy,
+                                                           const AuditionModel* model,
+                                                           const bpf::Kallsyms& kallsyms,
+                                                           Options options) {
+  // Validate the inputs before anything loads.
+  std::optional<bpf::KernelCapabilities> probed;
+  if (options.capabilities == nullptr) probed = bpf::KernelCapabilities::Probe();
+  const bpf::KernelCapabilities& capabilities =
+      options.capabilities ? *options.capabilities : *probed;
+  options.capabilities = nullptr;  // not kept: it need not outlive Attach
+  if (model != nullptr) O2C_RETURN_IF_ERROR(CheckModel(*model));
+  O2C_ASSIGN_OR_RETURN(bpf::KmemHookFlavor flavor, bpf::ChooseKmemHookFlavor(capabilities));
+  O2C_ASSIGN_OR_RETURN(bpf::AddressRange kernel_text, kallsyms.KernelText());
+
+  const CompartmentRanges ranges = RangesOf(compartment);
+  const bpf::EnforcerConfig config = BuildConfig(ranges, policy, options, flavor, kernel_text);
+
+  auto state = std::make_unique<State>();
+  state->kallsyms = kallsyms;
+  state->kernel_text = kernel_text;
+  state->options = std::move(options);
+  state->final_phase = policy.spec().transition().final_phase();
+  state->time_limit_seconds = policy.spec().transition().time_limit_seconds();
+
+  // Load (nothing attached yet), then the pieces that need the loaded maps.
+  O2C_ASSIGN_OR_RETURN(state->programs, bpf::EnforcerPrograms::Load(config));
+  EnforcementMechanisms mechanisms;
+  mechanisms.hooks.push_back(DescribePrivateHeap(config, compartment.sites_exact()));
+  mechanisms.hooks.push_back(DescribeFreeSites(config, ranges.free_fallback, capabilities));
+  O2C_ASSIGN_OR_RETURN(HookMechanism audition, state->LoadAudition(model));
+  mechanisms.hooks.push_back(std::move(audition));
+  mechanisms.hooks.push_back(DescribeKill(config.actions));
+  if (config.actions & O2C_ACTION_QUARANTINE) {
+    O2C_ASSIGN_OR_RETURN(HookMechanism quarantine,
+                         state->AttachQuarantineGate(config.code, capabilities));
+    mechanisms.hooks.push_back(std::move(quarantine));
+  }
+  mechanisms.not_enforced = NotEnforced();
+
+  // Attach the entry points and start in the first phase.
+  O2C_RETURN_IF_ERROR(state->programs->Attach());
+  state->attached_at = Clock::now();
+  Event first = model == nullptr ? state->SetPhaseLocked(Event::FINAL, "no audition model")
+                                 : state->SetPhaseLocked(Event::TRANSITION, "attached");
+  auto enforcer =
+      std::unique_ptr<Enforcer>(new Enforcer(std::move(state), std::move(mechanisms)));
+  enforcer->state_->Deliver({first});
+  return enforcer;
+}
+
+int Enforcer::event_fd() const {
+  std::lock_guard<std::mutex> lock(state_->mu);
+  return state_->programs ? state_->programs->EventsEpollFd() : -1;
+}
+
+absl::StatusOr<int> Enforcer::Poll(int timeout_ms) {
+  if (timeout_ms != 0) {
+    // Wait without the lock, so that Detach (or any other call) need not
+    // wait for the timeout. If Detach closes the fd meanwhile, poll wakes
+    // (POLLNVAL) or waits on a reused number at worst: the state below is
+    // checked under the lock either way.
+    int fd = event_fd();
+    if (fd < 0) return DetachedError();
+    pollfd ready = {.fd = fd, .events = POLLIN, .revents = 0};
+    if (poll(&ready, 1, timeout_ms) < 0 && errno != EINTR) {
+      return absl::ErrnoToStatus(errno, "enforcer: poll on event_fd");
+    }
+  }
+  std::vector<Event> pending;
+  int n = 0;
+  {
+    std::lock_guard<std::mutex> lock(state_->mu);
+    if (!state_->programs) return DetachedError();
+    O2C_ASSIGN_OR_RETURN(n, state_->programs->PollEvents(0, [&](const o2c_event& raw) {
+      pending.push_back(state_->Convert(raw));
+    }));
+    O2C_ASSIGN_OR_RETURN(EnforcerStats stats, state_->StatsLocked());
+    state_->ReportLossesLocked(stats, pending);
+    state_->ApplyFinalPhaseConditionLocked(stats, pending);
+  }
+  state_->Deliver(pending);
+  return n;
+}
+
+void Enforcer::EnterFinalPhase(const std::string& reason) {
+  Event e;
+  {
+    std::lock_guard<std::mutex> lock(state_->mu);
+    if (state_->PhaseLocked() != Event::TRANSITION) return;
+    e = state_->SetPhaseLocked(Event::FINAL, reason);
+  }
+  state_->Deliver({e});
+}
+
+Event::Phase Enforcer::phase() const {
+  std::lock_guard<std::mutex> lock(state_->mu);
+  return state_->PhaseLocked();
+}
+
+bool Enforcer::quarantined() const {
+  std::lock_guard<std::mutex> lock(state_->mu);
+  return state_->programs && state_->programs->quarantined();
+}
+
+absl::StatusOr<EnforcerStats> Enforcer::Stats() const {
+  std::lock_guard<std::mutex> lock(state_->mu);
+  return state_->StatsLocked();
+}
+
 std::vector<uint32_t> Enforcer::ProgramIds() const {
+  std::lock_guard<std::mutex> lock(state_->mu);
   std::vector<uint32_t> ids =
       state_->programs ? state_->programs->ProgramIds() : std::vector<uint32_t>{};
   if (state_->gate) {
@@ -341,22 +485,10 @@ std::vector<uint32_t> Enforcer::ProgramIds() const {
 }
 
 void Enforcer::Detach() {
-  if (!state_ || state_->detached) return;
-  state_->detached = true;
+  if (!state_) return;
+  std::lock_guard<std::mutex> lock(state_->mu);
   state_->gate.reset();
   state_->programs.reset();
-}
-
-bool Enforcer::quarantined() const {
-  return state_->programs && state_->programs->quarantined();
-}
-
-std::string Enforcer::ToJsonLine(const Event& event) {
-  std::string json;
-  google::protobuf::util::JsonPrintOptions options;
-  options.preserve_proto_field_names = true;
-  if (!google::protobuf::util::MessageToJsonString(event, &json, options).ok()) return "{}";
-  return json;
 }
 
 }  // namespace o2c

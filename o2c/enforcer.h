@@ -11,17 +11,22 @@
 //   with SIGKILL to the task (delivered before it returns to user space) and
 //   quarantine: from then on, where the kernel has BPF LSM, reads, writes,
 //   ioctls and opens of the compartment's files are refused with EPERM
-//   (bpf/quarantine_gate.h).
+//   (o2c/bpf/quarantine_gate_programs.h).
 //
 // What it cannot do, said plainly: a tracepoint sees a free before it
 // happens but cannot skip it, so a violating free is detected and its task
 // killed, never prevented; without BPF LSM quarantine denies nothing
 // (Mechanisms() says which applies here). Tracepoints are used even where
-// fentry and kprobes work (bpf/kmem_hooks.h says why).
+// fentry and kprobes work (o2c/bpf/loader/kmem_hooks.h says why).
 //
 // Attach is all or nothing: on failure nothing stays loaded or attached.
-// Destruction (or Detach) removes everything. Call Poll regularly: it
-// delivers events and moves to the final phase when the policy says so.
+// Destruction (or Detach) removes everything. Call Poll (or Consume, when
+// event_fd() is readable) regularly: it delivers events and moves to the
+// final phase when the policy says so.
+//
+// Kallsyms and KernelCapabilities, in the signatures below, are O2C's own
+// plain C++ types (no libbpf): the symbol table and the probe of what BPF
+// can do here.
 #ifndef O2C_ENFORCER_H_
 #define O2C_ENFORCER_H_
 
@@ -33,8 +38,8 @@
 
 #include "absl/status/statusor.h"
 #include "o2c/audition_model.h"
-#include "o2c/bpf/kernel/kallsyms.h"
 #include "o2c/bpf/kernel/capabilities.h"
+#include "o2c/bpf/kernel/kallsyms.h"
 #include "o2c/compartment.h"
 #include "o2c/event.pb.h"
 #include "o2c/policy.h"
@@ -71,10 +76,55 @@ struct EnforcerStats {
   uint64_t live_tracked() const { return tracked - freed_own - freed_by_kernel; }
 };
 
+// How the enforcer implements one of its duties on this kernel.
+struct HookMechanism {
+  enum class Kind {
+    kNone,        // not implemented here (see notes)
+    kTpBtf,       // BTF-typed tracepoint program
+    kRawTp,       // raw tracepoint program
+    kTailCall,    // a program entered by tail call from the hooks above
+    kSendSignal,  // bpf_send_signal from the hooks above
+    kLsm,         // BPF LSM programs
+  };
+  std::string duty;   // "private heap", "free sites", "audition", "kill", "quarantine"
+  std::string hooks;  // what it hooks: "kmalloc, kmem_cache_alloc", LSM hook names, ...
+  Kind kind = Kind::kNone;
+  // Exact: it sees precisely what the policy names (call sites); approximate:
+  // it over-approximates (any call inside the compartment's code ranges).
+  bool exact = true;
+  // Whether it refuses the operation; false: it detects (and reports or
+  // responds after the fact).
+  bool can_deny = false;
+  std::string notes;  // the facts behind the choice, in words
+};
+
+// What the enforcer does here, hook by hook, and what it does not enforce.
+struct EnforcementMechanisms {
+  std::vector<HookMechanism> hooks;
+  // Policy rules that are parsed and validated but not enforced.
+  std::vector<std::string> not_enforced;
+};
+
+// "tp_btf", "raw_tp", "tail call", "bpf_send_signal", "lsm", "none".
+const char* HookMechanismKindName(HookMechanism::Kind kind);
+// One line per hook and one per rule not enforced.
+std::string FormatMechanisms(const EnforcementMechanisms& mechanisms);
+
+// Threading: Attach may run on any thread. The other calls may come from
+// any thread and are serialized internally, with one exception: destruction
+// must not race with another call. Poll and Consume deliver events to
+// Options::on_event on the thread that calls them, after releasing the
+// internal lock, so on_event may call back into the Enforcer (Stats,
+// EnterFinalPhase, even Detach). Deliveries are in order as long as one
+// thread polls. Detach while another thread is in Poll is safe: that Poll
+// returns FailedPrecondition("enforcer: detached") without touching the
+// released programs.
 class Enforcer {
  public:
   struct Options {
-    // Receives every event (from Poll, on the caller's thread).
+    // Receives every event, from Attach (the first PHASE), Poll, Consume and
+    // EnterFinalPhase, on the calling thread. Moved into the Enforcer and
+    // kept until destruction.
     std::function<void(const Event&)> on_event;
     // Enforce only for this process (tests, demos); 0: the whole system.
     uint32_t scope_tgid = 0;
@@ -84,48 +134,79 @@ class Enforcer {
     uint64_t untracked_estimate = 0;
     // TRACKED / FREED events (high volume) on or off.
     bool object_events = true;
-    // The kernel's features; probed if null.
-    const bpf::KernelCapabilities* features = nullptr;
+    // What BPF can do on this kernel (o2c/bpf/kernel/capabilities.h, a plain
+    // C++ type); probed during Attach if null. Read during Attach only: it
+    // need not outlive the call.
+    const bpf::KernelCapabilities* capabilities = nullptr;
   };
+
+  // The version of Event's JSON rendering (ToJsonLine's "schema_version").
+  static constexpr int kEventSchemaVersion = 2;
 
   // Attaches. `model` may be null only if the policy's final phase starts
   // at once (no transition). Errors name what is wrong: a model whose
   // feature schema differs from the extractor's, a kernel without the hooks.
+  //
+  // Ownership: nothing is referenced after Attach returns. The compartment's
+  // ranges and the policy's actions, limits and transition are copied into
+  // the kernel configuration; the model is compiled to BPF (and its class
+  // names copied), so it may be destroyed afterwards; `kallsyms` is copied
+  // (events are symbolized with it). `options` is moved in.
   static absl::StatusOr<std::unique_ptr<Enforcer>> Attach(const Compartment& compartment,
                                                           const Policy& policy,
                                                           const AuditionModel* model,
                                                           const bpf::Kallsyms& kallsyms,
                                                           Options options);
+  // Detaches. Must not run while another thread is inside a call.
   ~Enforcer();
   Enforcer(const Enforcer&) = delete;
   Enforcer& operator=(const Enforcer&) = delete;
 
-  // Delivers pending events (waiting up to timeout_ms for the first) and
-  // applies the final-phase condition. Returns the events delivered.
+  // Delivers pending events (waiting up to timeout_ms for the first; -1:
+  // without limit) and applies the final-phase condition. Returns the
+  // events delivered. The wait holds no lock. FailedPrecondition once
+  // detached.
   absl::StatusOr<int> Poll(int timeout_ms);
-  // Moves to the final phase now (atomically for the programs).
+  // Poll without waiting: for a product's own event loop, once event_fd()
+  // is readable.
+  absl::StatusOr<int> Consume() { return Poll(0); }
+  // An fd (epoll) that is readable when events are pending; owned by the
+  // Enforcer and closed by Detach; -1 once detached. Add it to the product's
+  // epoll or poll set and call Consume when it is readable.
+  int event_fd() const;
+
+  // Moves to the final phase now (atomically for the programs) and delivers
+  // the PHASE event. No effect once final or detached.
   void EnterFinalPhase(const std::string& reason = "requested");
+  // PHASE_UNSPECIFIED once detached.
   Event::Phase phase() const;
   // Whether a violation has quarantined the compartment.
   bool quarantined() const;
 
+  // FailedPrecondition once detached.
   absl::StatusOr<EnforcerStats> Stats() const;
-  // How each hook is implemented here and what cannot be enforced, one line each.
-  const std::vector<std::string>& Mechanisms() const { return mechanisms_; }
-  // Kernel ids of the loaded programs (to verify nothing is left behind).
+  // How each hook is implemented here and what cannot be enforced. Fixed at
+  // Attach; stays valid (and readable) after Detach.
+  const EnforcementMechanisms& Mechanisms() const { return mechanisms_; }
+  // Kernel ids of the loaded programs (to verify nothing is left behind);
+  // empty once detached.
   std::vector<uint32_t> ProgramIds() const;
-  // Removes every program. Idempotent; the destructor calls it.
+  // Removes every program and closes event_fd(). Idempotent; the destructor
+  // calls it.
   void Detach();
 
-  // An event as one JSON line (no trailing newline).
+  // An event as one JSON line (no trailing newline): protobuf's JSON with
+  // the proto field names, "schema_version" first and addresses (object,
+  // site_address, stack_addresses) as "0x..." strings. Never fails: were
+  // the rendering to fail, the object has an "error" field saying why.
   static std::string ToJsonLine(const Event& event);
 
  private:
   struct State;
-  explicit Enforcer(std::unique_ptr<State> state);
+  Enforcer(std::unique_ptr<State> state, EnforcementMechanisms mechanisms);
 
   std::unique_ptr<State> state_;
-  std::vector<std::string> mechanisms_;
+  const EnforcementMechanisms mechanisms_;
 };
 
 }  // namespace o2c

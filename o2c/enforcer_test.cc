@@ -4,12 +4,14 @@
 
 #include <bpf/bpf.h>
 #include <signal.h>
+#include <sys/epoll.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <random>
 #include <set>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
@@ -55,10 +57,17 @@ pid_t ForkPipeChurner(int window, int iterations, int wait_at, int go_fd) {
   _exit(0);
 }
 
-// Polls `enforcer` until `child` exits; returns its wait status.
-int WaitPolling(Enforcer& enforcer, pid_t child) {
+// Polls `enforcer` until `child` exits; returns its wait status, or the
+// first error of Poll (then the child is killed and reaped).
+absl::StatusOr<int> WaitPolling(Enforcer& enforcer, pid_t child) {
   int wstatus = 0;
-  while (waitpid(child, &wstatus, WNOHANG) == 0) enforcer.Poll(50).IgnoreError();
+  while (waitpid(child, &wstatus, WNOHANG) == 0) {
+    if (absl::StatusOr<int> n = enforcer.Poll(50); !n.ok()) {
+      kill(child, SIGKILL);
+      waitpid(child, nullptr, 0);
+      return n.status();
+    }
+  }
   return wstatus;
 }
 
@@ -83,6 +92,14 @@ pid_t ForkPipeCloser(int go_fd) {
   close(ready[0]);
   close(ready[1]);
   return ok ? child : -1;
+}
+
+// The entry of `mechanisms` for `duty` ("free sites", ...), or null.
+const HookMechanism* FindDuty(const EnforcementMechanisms& mechanisms, const std::string& duty) {
+  for (const HookMechanism& m : mechanisms.hooks) {
+    if (m.duty == duty) return &m;
+  }
+  return nullptr;
 }
 
 class EnforcerTest : public ::testing::Test {
@@ -124,10 +141,20 @@ class EnforcerTest : public ::testing::Test {
     return std::make_pair(std::move(*policy), std::move(*compartment));
   }
 
+  // Attaches a policy file's compartment with the fixture model. The policy
+  // and compartment are gone once it returns: Attach keeps no reference.
+  absl::StatusOr<std::unique_ptr<Enforcer>> AttachScoped(const std::string& path,
+                                                         Enforcer::Options options) {
+    auto loaded = Load(path);
+    if (!loaded.ok()) return loaded.status();
+    return Enforcer::Attach(loaded->second, loaded->first, model_.get(), *kallsyms_,
+                            std::move(options));
+  }
+
   Enforcer::Options Scoped(pid_t tgid) {
     Enforcer::Options o;
     o.scope_tgid = static_cast<uint32_t>(tgid);
-    o.features = features_;
+    o.capabilities = features_;
     o.on_event = [this](const Event& e) { events_.push_back(e); };
     return o;
   }
@@ -160,16 +187,43 @@ TEST_F(EnforcerTest, OldPipesAreAuditionedNewOnesTracked) {
   auto enforcer =
       Enforcer::Attach(compartment, policy, model_.get(), *kallsyms_, Scoped(getpid()));
   ASSERT_THAT(enforcer, IsOk());
-  for (const std::string& m : (*enforcer)->Mechanisms()) std::cout << "  " << m << "\n";
+  const EnforcementMechanisms& mechanisms = (*enforcer)->Mechanisms();
+  std::cout << FormatMechanisms(mechanisms);
   // Frees are watched by the tracepoints on every kernel, and where kprobes
   // or fentry work (the 6.1 VM) it says why they are not used.
-  const char* flavor = features_->Has(bpf::Capability::kTpBtf) ? "tp_btf" : "raw_tp";
-  EXPECT_THAT((*enforcer)->Mechanisms(),
-              ::testing::Contains(HasSubstr(absl::StrCat("free sites: ", flavor, " on kfree"))));
-  if (features_->Has(bpf::Capability::kKprobe)) {
-    EXPECT_THAT((*enforcer)->Mechanisms(),
-                ::testing::Contains(HasSubstr("kprobes and fentry work here but are not used")));
+  const bool tp_btf = features_->Has(bpf::Capability::kTpBtf);
+  const char* flavor = tp_btf ? "tp_btf" : "raw_tp";
+  const HookMechanism* free_sites = FindDuty(mechanisms, "free sites");
+  ASSERT_NE(free_sites, nullptr);
+  EXPECT_EQ(free_sites->kind, tp_btf ? HookMechanism::Kind::kTpBtf : HookMechanism::Kind::kRawTp);
+  EXPECT_EQ(free_sites->hooks, "kfree, kmem_cache_free");
+  EXPECT_FALSE(free_sites->can_deny);
+  // Exact only where every free is a call the kernel reports at its own
+  // site; a tail-jumping free makes it fall back to the code ranges.
+  EXPECT_THAT(free_sites->notes, HasSubstr(free_sites->exact ? "exact call sites"
+                                                             : "any call inside compartment code"));
+  if (!compartment.sites_exact()) {
+    EXPECT_FALSE(free_sites->exact);
   }
+  const HookMechanism* heap = FindDuty(mechanisms, "private heap");
+  ASSERT_NE(heap, nullptr);
+  EXPECT_EQ(heap->exact, compartment.sites_exact());
+  EXPECT_THAT(heap->notes, HasSubstr(absl::StrCat(compartment.alloc_sites().size(), " call sites")))
+      << "the alloc sites become one range each";
+  EXPECT_THAT(free_sites->notes, HasSubstr("cannot be skipped"));
+  EXPECT_THAT(FormatMechanisms(mechanisms),
+              HasSubstr(absl::StrCat("free sites: ", flavor, " on kfree")));
+  if (features_->Has(bpf::Capability::kKprobe)) {
+    EXPECT_THAT(free_sites->notes, HasSubstr("kprobes and fentry work here but are not used"));
+  }
+  const HookMechanism* audition = FindDuty(mechanisms, "audition");
+  ASSERT_NE(audition, nullptr);
+  EXPECT_EQ(audition->kind, HookMechanism::Kind::kTailCall);
+  const HookMechanism* kill = FindDuty(mechanisms, "kill");
+  ASSERT_NE(kill, nullptr);
+  EXPECT_EQ(kill->kind, HookMechanism::Kind::kSendSignal);
+  EXPECT_THAT(mechanisms.not_enforced,
+              ::testing::ElementsAre(HasSubstr("READ and WRITE"), HasSubstr("owned-argument")));
   std::vector<Pipe> new_pipes = OpenPipes(15);
   CloseAll(new_pipes);
   CloseAll(old_pipes);
@@ -190,7 +244,11 @@ TEST_F(EnforcerTest, OldPipesAreAuditionedNewOnesTracked) {
     EXPECT_EQ(e.verdict(), "own");
     EXPECT_EQ(e.leaf_id(), 1);
     EXPECT_THAT(e.site(), ::testing::AnyOf(HasSubstr("pipe"), HasSubstr("free")));
+    EXPECT_EQ(e.site(), kallsyms_->Format(e.site_address()));
+    EXPECT_NE(e.object(), 0u);
     EXPECT_THAT(Enforcer::ToJsonLine(e), HasSubstr("\"kind\":\"AUDITION\""));
+    EXPECT_THAT(Enforcer::ToJsonLine(e),
+                HasSubstr(absl::StrCat("\"object\":\"0x", absl::Hex(e.object()), "\"")));
   }
 }
 
@@ -209,8 +267,9 @@ TEST_F(EnforcerTest, BenignWorkloadWithAttachOnTheFlyHasNoViolations) {
   auto enforcer = Enforcer::Attach(compartment, policy, model_.get(), *kallsyms_, options);
   ASSERT_EQ(write(go[1], "g", 1), 1);
   ASSERT_THAT(enforcer, IsOk());
-  int wstatus = WaitPolling(**enforcer, child);
-  ASSERT_TRUE(WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0) << wstatus;
+  absl::StatusOr<int> wstatus = WaitPolling(**enforcer, child);
+  ASSERT_THAT(wstatus, IsOk());
+  ASSERT_TRUE(WIFEXITED(*wstatus) && WEXITSTATUS(*wstatus) == 0) << *wstatus;
   Drain(**enforcer);
   auto stats = (*enforcer)->Stats();
   ASSERT_THAT(stats, IsOk());
@@ -250,8 +309,9 @@ TEST_F(EnforcerTest, BenignWorkloadInTheFinalPhaseIsNeverKilled) {
   ASSERT_THAT(enforcer, IsOk());
   (*enforcer)->EnterFinalPhase("test");
   ASSERT_EQ(write(go[1], "g", 1), 1);
-  int wstatus = WaitPolling(**enforcer, child);
-  EXPECT_TRUE(WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0) << wstatus;
+  absl::StatusOr<int> wstatus = WaitPolling(**enforcer, child);
+  ASSERT_THAT(wstatus, IsOk());
+  EXPECT_TRUE(WIFEXITED(*wstatus) && WEXITSTATUS(*wstatus) == 0) << *wstatus;
   Drain(**enforcer);
   auto stats = (*enforcer)->Stats();
   ASSERT_THAT(stats, IsOk());
@@ -291,10 +351,13 @@ TEST_F(EnforcerTest, ForeignFreesInTheFinalPhaseKillTheTask) {
     if (e.kind() == Event::VIOLATION && v == nullptr) v = &e;
   }
   EXPECT_EQ(v->violation(), Event::VIOLATION_UNTRACKED_FREE);
-  EXPECT_THAT(v->actions(), ::testing::Contains("kill"));
+  EXPECT_THAT(v->actions(), ::testing::ElementsAre(Event::ACTION_AUDIT, Event::ACTION_KILL));
   ASSERT_FALSE(v->stack().empty());
   // The stack starts at the free function, not inside the BPF machinery.
   EXPECT_THAT(v->stack(), ::testing::Contains(v->site()));
+  ASSERT_EQ(v->stack_addresses_size(), v->stack_size());
+  EXPECT_THAT(v->stack_addresses(), ::testing::Contains(v->site_address()));
+  EXPECT_EQ(v->stack(0), kallsyms_->Format(v->stack_addresses(0)));
   EXPECT_THAT(v->stack(0), ::testing::Not(::testing::StartsWith("bpf_"))) << v->stack(0);
   EXPECT_EQ(v->tgid(), static_cast<uint32_t>(child));
   // The parent, outside the scope, closes pipes unharmed.
@@ -315,7 +378,9 @@ TEST_F(EnforcerTest, QuarantineRefusesTheCompartmentsFilesWhereBpfLsmExists) {
   ASSERT_GT(child, 0);
   auto enforcer = Enforcer::Attach(compartment, policy, nullptr, *kallsyms_, Scoped(child));
   ASSERT_THAT(enforcer, IsOk());
-  for (const std::string& m : (*enforcer)->Mechanisms()) std::cout << "  " << m << "\n";
+  std::cout << FormatMechanisms((*enforcer)->Mechanisms());
+  const HookMechanism* quarantine = FindDuty((*enforcer)->Mechanisms(), "quarantine");
+  ASSERT_NE(quarantine, nullptr);
   EXPECT_FALSE((*enforcer)->quarantined());
   ASSERT_EQ(write(mine.fds[1], "a", 1), 1) << "not quarantined yet";
   ASSERT_EQ(write(go[1], "g", 1), 1);
@@ -325,12 +390,17 @@ TEST_F(EnforcerTest, QuarantineRefusesTheCompartmentsFilesWhereBpfLsmExists) {
   Drain(**enforcer);
   ASSERT_GE(Count(Event::VIOLATION), 1);
   for (const Event& e : events_) {
-    if (e.kind() == Event::VIOLATION) EXPECT_THAT(e.actions(), ::testing::Contains("quarantine"));
+    if (e.kind() == Event::VIOLATION) {
+      EXPECT_THAT(e.actions(),
+                  ::testing::ElementsAre(Event::ACTION_AUDIT, Event::ACTION_QUARANTINE));
+    }
   }
   EXPECT_TRUE((*enforcer)->quarantined());
   if (features_->Has(bpf::Capability::kLsm)) {
     // Every process is refused the compartment's files now, this one too.
-    EXPECT_THAT((*enforcer)->Mechanisms(), ::testing::Contains(HasSubstr("quarantine: after")));
+    EXPECT_EQ(quarantine->kind, HookMechanism::Kind::kLsm);
+    EXPECT_TRUE(quarantine->can_deny);
+    EXPECT_THAT(quarantine->notes, HasSubstr("after a violation"));
     errno = 0;
     EXPECT_EQ(write(mine.fds[1], "b", 1), -1);
     EXPECT_EQ(errno, EPERM);
@@ -338,8 +408,10 @@ TEST_F(EnforcerTest, QuarantineRefusesTheCompartmentsFilesWhereBpfLsmExists) {
     ASSERT_THAT(stats, IsOk());
     EXPECT_GE(stats->quarantine_denials, 1u);
   } else {
-    EXPECT_THAT((*enforcer)->Mechanisms(),
-                ::testing::Contains(HasSubstr("quarantine: cannot deny here")));
+    EXPECT_EQ(quarantine->kind, HookMechanism::Kind::kNone);
+    EXPECT_FALSE(quarantine->can_deny);
+    EXPECT_THAT(FormatMechanisms((*enforcer)->Mechanisms()),
+                HasSubstr("quarantine: cannot deny here"));
     EXPECT_EQ(write(mine.fds[1], "b", 1), 1) << "nothing is refused without BPF LSM";
   }
   (*enforcer)->Detach();
@@ -355,11 +427,16 @@ TEST_F(EnforcerTest, FallsBackWhenLsmIsAbsent) {
   bpf::KernelCapabilities fewer =
       features_->Without({bpf::Capability::kLsm}, "disabled by the test");
   Enforcer::Options options = Scoped(getpid());
-  options.features = &fewer;
+  options.capabilities = &fewer;
   auto enforcer = Enforcer::Attach(compartment, policy, model_.get(), *kallsyms_, options);
   ASSERT_THAT(enforcer, IsOk());
-  EXPECT_THAT((*enforcer)->Mechanisms(),
-              ::testing::Contains(HasSubstr("quarantine: cannot deny here")));
+  const HookMechanism* quarantine = FindDuty((*enforcer)->Mechanisms(), "quarantine");
+  ASSERT_NE(quarantine, nullptr);
+  EXPECT_EQ(quarantine->kind, HookMechanism::Kind::kNone);
+  EXPECT_FALSE(quarantine->can_deny);
+  EXPECT_THAT(quarantine->notes, HasSubstr("no BPF LSM: disabled by the test"));
+  EXPECT_THAT(FormatMechanisms((*enforcer)->Mechanisms()),
+              HasSubstr("quarantine: cannot deny here"));
   // And it still tracks: 10 new pipes are 20 tracked objects, all freed.
   std::vector<Pipe> pipes = OpenPipes(10);
   CloseAll(pipes);
@@ -371,11 +448,7 @@ TEST_F(EnforcerTest, FallsBackWhenLsmIsAbsent) {
 }
 
 TEST_F(EnforcerTest, TinyLimitsReportFullMapAndLostEvents) {
-  auto loaded = Load("testdata/policies/pipe_tiny_limits.policy");
-  ASSERT_THAT(loaded, IsOk());
-  auto& [policy, compartment] = *loaded;
-  auto enforcer =
-      Enforcer::Attach(compartment, policy, model_.get(), *kallsyms_, Scoped(getpid()));
+  auto enforcer = AttachScoped("testdata/policies/pipe_tiny_limits.policy", Scoped(getpid()));
   ASSERT_THAT(enforcer, IsOk());
   std::vector<Pipe> pipes = OpenPipes(100);
   CloseAll(pipes);
@@ -426,7 +499,7 @@ TEST_F(EnforcerTest, FailedAttachLeavesNothingBehind) {
   bpf::KernelCapabilities bare =
       features_->Without({bpf::Capability::kTpBtf, bpf::Capability::kRawTp}, "disabled by the test");
   Enforcer::Options on_bare = Scoped(getpid());
-  on_bare.features = &bare;
+  on_bare.capabilities = &bare;
   EXPECT_THAT(Enforcer::Attach(compartment, policy, model_.get(), *kallsyms_, on_bare),
               StatusIs(absl::StatusCode::kFailedPrecondition,
                        HasSubstr("neither tp_btf nor raw_tp works")));
@@ -452,11 +525,7 @@ TEST_F(EnforcerTest, FailedAttachLeavesNothingBehind) {
 }
 
 TEST_F(EnforcerTest, DetachRemovesEveryProgram) {
-  auto loaded = Load("testdata/policies/pipe.policy");
-  ASSERT_THAT(loaded, IsOk());
-  auto& [policy, compartment] = *loaded;
-  auto enforcer =
-      Enforcer::Attach(compartment, policy, model_.get(), *kallsyms_, Scoped(getpid()));
+  auto enforcer = AttachScoped("testdata/policies/pipe.policy", Scoped(getpid()));
   ASSERT_THAT(enforcer, IsOk());
   std::vector<uint32_t> ids = (*enforcer)->ProgramIds();
   EXPECT_GE(ids.size(), 6u);
@@ -465,6 +534,88 @@ TEST_F(EnforcerTest, DetachRemovesEveryProgram) {
                                              HasSubstr("detached")));
   std::vector<uint32_t> alive = ::o2c::testing::WaitUntilUnloaded(ids);
   EXPECT_TRUE(alive.empty());
+}
+
+TEST_F(EnforcerTest, EventFdDrivesAnEpollLoopOfTheCallers) {
+  auto enforcer = AttachScoped("testdata/policies/pipe.policy", Scoped(getpid()));
+  ASSERT_THAT(enforcer, IsOk());
+  int fd = (*enforcer)->event_fd();
+  ASSERT_GE(fd, 0);
+  int epoll = epoll_create1(EPOLL_CLOEXEC);
+  ASSERT_GE(epoll, 0);
+  epoll_event watch = {.events = EPOLLIN, .data = {.fd = fd}};
+  ASSERT_EQ(epoll_ctl(epoll, EPOLL_CTL_ADD, fd, &watch), 0);
+  epoll_event ready;
+  EXPECT_EQ(epoll_wait(epoll, &ready, 1, 0), 0) << "nothing pending yet";
+  std::vector<Pipe> pipes = OpenPipes(5);
+  CloseAll(pipes);
+  int consumed = 0;
+  while (epoll_wait(epoll, &ready, 1, 1000) == 1) {
+    auto n = (*enforcer)->Consume();
+    ASSERT_THAT(n, IsOk());
+    consumed += *n;
+    if (Count(Event::FREED) == 10) break;
+  }
+  EXPECT_EQ(Count(Event::TRACKED), 10);
+  EXPECT_EQ(Count(Event::FREED), 10);
+  EXPECT_EQ(consumed, 20);
+  (*enforcer)->Detach();
+  EXPECT_EQ((*enforcer)->event_fd(), -1);
+  EXPECT_THAT((*enforcer)->Consume(),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("detached")));
+  close(epoll);
+}
+
+TEST_F(EnforcerTest, DetachWhileAnotherThreadPollsEndsThatPoll) {
+  auto enforcer = AttachScoped("testdata/policies/pipe.policy", Scoped(getpid()));
+  ASSERT_THAT(enforcer, IsOk());
+  Enforcer& shared = **enforcer;
+  std::atomic<bool> polling{true};
+  absl::Status last;
+  std::thread poller([&] {
+    for (;;) {
+      absl::StatusOr<int> n = shared.Poll(50);
+      if (!n.ok()) {
+        last = n.status();
+        break;
+      }
+    }
+    polling = false;
+  });
+  std::vector<Pipe> pipes = OpenPipes(20);
+  CloseAll(pipes);
+  shared.Detach();
+  poller.join();
+  EXPECT_FALSE(polling);
+  EXPECT_THAT(last, StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("detached")));
+  EXPECT_TRUE(shared.ProgramIds().empty());
+}
+
+TEST_F(EnforcerTest, OnEventMayCallBackIntoTheEnforcer) {
+  Enforcer* self = nullptr;
+  uint64_t tracked_seen_in_callback = 0;
+  Enforcer::Options options = Scoped(getpid());
+  options.on_event = [&](const Event& e) {
+    events_.push_back(e);
+    if (self == nullptr || e.kind() != Event::TRACKED) return;
+    auto stats = self->Stats();
+    if (stats.ok()) tracked_seen_in_callback = stats->tracked;
+    self->EnterFinalPhase("from on_event");
+  };
+  auto enforcer = AttachScoped("testdata/policies/pipe.policy", options);
+  ASSERT_THAT(enforcer, IsOk());
+  self = enforcer->get();
+  std::vector<Pipe> pipes = OpenPipes(2);
+  CloseAll(pipes);
+  Drain(**enforcer);
+  EXPECT_EQ(tracked_seen_in_callback, 4u);
+  EXPECT_EQ((*enforcer)->phase(), Event::FINAL);
+  EXPECT_EQ(Count(Event::PHASE), 2) << "TRANSITION at attach, FINAL from the callback";
+  std::vector<std::string> reasons;
+  for (const Event& e : events_) {
+    if (e.kind() == Event::PHASE) reasons.push_back(e.reason());
+  }
+  EXPECT_THAT(reasons, ::testing::ElementsAre("attached", "from on_event"));
 }
 
 }  // namespace

@@ -220,6 +220,8 @@ absl::StatusOr<int> EnforcerPrograms::PollEvents(
   return n < 0 ? 0 : n;
 }
 
+int EnforcerPrograms::EventsEpollFd() const { return ring_buffer__epoll_fd(state_->ring.get()); }
+
 std::vector<uint32_t> EnforcerPrograms::ProgramIds() const {
   std::vector<int> fds;
   bpf_program* prog;

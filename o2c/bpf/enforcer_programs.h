@@ -91,6 +91,9 @@ class EnforcerPrograms {
   // the first; returns how many were delivered.
   absl::StatusOr<int> PollEvents(int timeout_ms,
                                  const std::function<void(const o2c_event&)>& on_event);
+  // An epoll fd that is readable when events are pending (the ring buffer's,
+  // owned by this object): for an embedding product's own event loop.
+  int EventsEpollFd() const;
 
   // Kernel ids of every loaded program (entry points, continuations, trees).
   std::vector<uint32_t> ProgramIds() const;
