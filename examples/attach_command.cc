@@ -36,7 +36,7 @@ int AttachCommand(int argc, char** argv) {
   if (!kallsyms.ok()) return ReportFailure("attach", kallsyms.status());
   auto compartment = Compartment::Resolve(*policy, *kallsyms);
   if (!compartment.ok()) return ReportFailure("attach", compartment.status());
-  std::string model_path = model_flag ? *model_flag : policy->model_path();
+  std::string model_path = model_flag ? *model_flag : policy->model_path().value_or("");
   std::unique_ptr<AuditionModel> model;
   if (!model_path.empty()) {
     auto loaded = AuditionModel::Load(model_path);
