@@ -94,11 +94,8 @@ absl::StatusOr<AuditionModel> AuditionModel::WithOwnThreshold(double threshold) 
     if (!node.is_leaf()) continue;
     double total = 0;
     for (double w : node.class_weights) total += w;
-    if (static_cast<int>(node.class_weights.size()) != 2 || total <= 0) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "own threshold: leaf ", node.leaf_id,
-          " has no class weights to take a probability from (a hand-made tree?)"));
-    }
+    // A hand-made leaf's label is all there is to go by.
+    if (static_cast<int>(node.class_weights.size()) != 2 || total <= 0) continue;
     node.label = node.class_weights[own] / total >= threshold ? own : 1 - own;
   }
   return thresholded;

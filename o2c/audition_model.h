@@ -61,10 +61,10 @@ class AuditionModel {
   // the other class otherwise: the policy's transition.threshold, traded
   // between false violations (a lower threshold) and kernel objects let
   // through (a higher one). Leaf ids and the tree's shape are unchanged, so
-  // the compiled program differs only in its verdicts. InvalidArgument if
-  // `threshold` is outside [0, 1]; FailedPrecondition if the model has not
-  // two classes, none named "own", or a leaf without class weights (a
-  // hand-made tree), naming the leaf.
+  // the compiled program differs only in its verdicts. A leaf without class
+  // weights (a hand-made tree) has no probability to compare: it keeps its
+  // label. InvalidArgument if `threshold` is outside [0, 1];
+  // FailedPrecondition if the model has not two classes or none named "own".
   absl::StatusOr<AuditionModel> WithOwnThreshold(double threshold) const;
 
   // Classifies one object; InvalidArgument unless `features` has exactly

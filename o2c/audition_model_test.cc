@@ -109,6 +109,21 @@ TEST(AuditionModelTest, OwnThresholdRelabelsLeavesByTheirOwnProbability) {
   EXPECT_THAT(ClassPerLeaf(model), ElementsAre("kernel", "kernel", "own", "kernel"));
 }
 
+TEST(AuditionModelTest, OwnThresholdKeepsTheLabelOfAnUnweightedLeaf) {
+  ml::DecisionTree tree = MixedLeaves().tree();
+  tree.nodes[3].class_weights.clear();     // leaf 1, labelled kernel
+  tree.nodes[5].class_weights = {0, 0};    // leaf 2, labelled own
+  absl::StatusOr<AuditionModel> hand_made = AuditionModel::Create(
+      tree, ml::testing::AuditionSchema(), ml::testing::AuditionClasses());
+  ASSERT_THAT(hand_made, IsOk());
+  absl::StatusOr<AuditionModel> low = hand_made->WithOwnThreshold(0.2);
+  ASSERT_THAT(low, IsOk());
+  EXPECT_THAT(ClassPerLeaf(*low), ElementsAre("own", "kernel", "own", "own"));
+  absl::StatusOr<AuditionModel> high = hand_made->WithOwnThreshold(1);
+  ASSERT_THAT(high, IsOk());
+  EXPECT_THAT(ClassPerLeaf(*high), ElementsAre("kernel", "kernel", "own", "kernel"));
+}
+
 TEST(AuditionModelTest, OwnThresholdRefusals) {
   EXPECT_THAT(MixedLeaves().WithOwnThreshold(1.5),
               StatusIs(absl::StatusCode::kInvalidArgument,
@@ -116,14 +131,6 @@ TEST(AuditionModelTest, OwnThresholdRefusals) {
   EXPECT_THAT(MixedLeaves().WithOwnThreshold(-0.1),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("own threshold -0.1 is outside [0, 1]")));
-  ml::DecisionTree unweighted = ml::testing::AuditionTree();
-  unweighted.nodes[3].class_weights.clear();
-  absl::StatusOr<AuditionModel> hand_made = AuditionModel::Create(
-      unweighted, ml::testing::AuditionSchema(), ml::testing::AuditionClasses());
-  ASSERT_THAT(hand_made, IsOk());
-  EXPECT_THAT(hand_made->WithOwnThreshold(0.5),
-              StatusIs(absl::StatusCode::kFailedPrecondition,
-                       HasSubstr("own threshold: leaf 1 has no class weights")));
   absl::StatusOr<AuditionModel> unnamed =
       AuditionModel::Create(ml::testing::AuditionTree(), ml::testing::AuditionSchema(), {});
   ASSERT_THAT(unnamed, IsOk());
