@@ -112,7 +112,6 @@ absl::Status Run(int argc, char** argv) {
     options.workload = absl::StrCat("tools/workloads/pipe_workload.sh ", seconds);
     options.out_dir = "/tmp/o2c_model_study";
     options.raw_words = true;
-    options.expected_seconds = seconds;
     O2C_ASSIGN_OR_RETURN(PrepareResult r, Prepare(policy, options));
     semantic = std::move(r.dataset);
     raw = std::move(*r.raw_dataset);

@@ -89,7 +89,7 @@ absl::Status PollUntilStopped(Enforcer& enforcer, long long seconds) {
 absl::Status Attach(const AttachFlags& flags) {
   O2C_ASSIGN_OR_RETURN(Policy policy, Policy::FromFile(flags.policy_path));
   O2C_ASSIGN_OR_RETURN(std::unique_ptr<AuditionModel> model,
-                       LoadModel(flags.model_path.value_or(policy.model_path())));
+                       LoadModel(flags.model_path.value_or(policy.model_path().value_or(""))));
   O2C_RETURN_IF_ERROR(CheckKillWithoutModel(policy, model.get(), flags));
   O2C_ASSIGN_OR_RETURN(bpf::Kallsyms kallsyms, bpf::Kallsyms::FromFile());
   O2C_ASSIGN_OR_RETURN(Compartment compartment, Compartment::Resolve(policy, kallsyms));

@@ -1,6 +1,8 @@
 // o2c prepare: the preparation phase. Profiles a policy's compartment under
-// a workload, builds the labelled dataset, trains the audition tree, checks
-// the compiled tree in the kernel and writes everything to --out.
+// a workload (drawing a progress bar on stderr), builds the labelled dataset,
+// trains the audition tree, checks the compiled tree in the kernel; Prepare
+// writes the datasets and the model to --out, this command adds metrics.txt,
+// tree.dot, tree.png and report.md.
 //
 //   o2c prepare --policy F --workload "CMD" --out DIR [--negative-rate 64]
 //               [--max-depth 8] [--balanced] [--folds 5] [--seed 1]
@@ -9,17 +11,14 @@
 #include <cstdio>
 #include <string>
 
-#include "absl/strings/str_format.h"
 #include "examples/cli_args.h"
 #include "examples/commands.h"
-#include "o2c/bpf/enforcer.h"
+#include "examples/prepare_report.h"
+#include "examples/progress_bar.h"
 #include "o2c/policy.h"
 #include "o2c/prepare.h"
 
 namespace o2c::cli {
-namespace {
-
-}  // namespace
 
 int PrepareCommand(int argc, char** argv) {
   Args args(argc, argv);
@@ -53,14 +52,16 @@ int PrepareCommand(int argc, char** argv) {
   options.seed = static_cast<uint64_t>(*seed);
   options.balanced = balanced;
   options.raw_words = raw_words;
-  options.expected_seconds = *expected;
+  options.on_progress = ProgressBar(stderr, *expected);
   std::fprintf(stderr, "o2c prepare: compartment of %s under '%s'\n", policy_path->c_str(),
                workload->c_str());
   absl::StatusOr<PrepareResult> r = Prepare(*policy, options);
   if (!r.ok()) return ReportFailure("prepare", r.status());
+  absl::StatusOr<std::vector<std::string>> report = WritePrepareReport(*policy, options, *r);
+  if (!report.ok()) return ReportFailure("prepare", report.status());
 
   const ml::Dataset& d = r->dataset;
-  const auto own = std::count(d.labels.begin(), d.labels.end(), O2C_LABEL_OWN);
+  const auto own = std::count(d.labels.begin(), d.labels.end(), kOwnLabel);
   std::printf("dataset: %d samples: %ld own, %ld kernel (1 in %u sampled)\n", d.num_rows(),
               static_cast<long>(own), static_cast<long>(d.num_rows() - own),
               options.negative_rate);
@@ -74,6 +75,7 @@ int PrepareCommand(int argc, char** argv) {
   std::printf("in the kernel: %d rows, %d disagreements, %zu BPF instructions\n",
               r->kernel_checked, r->kernel_disagreements, r->bpf_insns);
   for (const std::string& f : r->files) std::printf("wrote %s\n", f.c_str());
+  for (const std::string& f : *report) std::printf("wrote %s\n", f.c_str());
   return 0;
 }
 

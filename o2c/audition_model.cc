@@ -1,5 +1,8 @@
 #include "o2c/audition_model.h"
 
+#include <algorithm>
+#include <iterator>
+
 #include "absl/strings/str_cat.h"
 #include "o2c/ml/explain.h"
 #include "o2c/ml/model_file.h"
@@ -69,6 +72,33 @@ absl::Status AuditionModel::Save(const std::string& path) const {
   file.criterion = ml::CriterionName(criterion_);
   file.description = description_;
   return ml::WriteModelFile(file, path);
+}
+
+absl::StatusOr<AuditionModel> AuditionModel::WithOwnThreshold(double threshold) const {
+  if (!(threshold >= 0 && threshold <= 1)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("own threshold ", threshold, " is outside [0, 1]"));
+  }
+  if (tree_.num_classes != 2) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "own threshold: the model has ", tree_.num_classes, " classes, not two (own, kernel)"));
+  }
+  auto own_name = std::find(class_names_.begin(), class_names_.end(), "own");
+  if (own_name == class_names_.end()) {
+    return absl::FailedPreconditionError(
+        "own threshold: no class of the model is named 'own'");
+  }
+  const int32_t own = static_cast<int32_t>(std::distance(class_names_.begin(), own_name));
+  AuditionModel thresholded = *this;
+  for (ml::TreeNode& node : thresholded.tree_.nodes) {
+    if (!node.is_leaf()) continue;
+    double total = 0;
+    for (double w : node.class_weights) total += w;
+    // A hand-made leaf's label is all there is to go by.
+    if (static_cast<int>(node.class_weights.size()) != 2 || total <= 0) continue;
+    node.label = node.class_weights[own] / total >= threshold ? own : 1 - own;
+  }
+  return thresholded;
 }
 
 absl::StatusOr<AuditionVerdict> AuditionModel::Predict(absl::Span<const int64_t> features) const {

@@ -10,6 +10,10 @@
 // Model files are versioned protobuf with a checksum (o2c/ml/model_file.h):
 // a truncated, corrupted, other-version or other-schema file is refused with
 // an error naming the file and what is wrong with it.
+//
+// An AuditionModel is a value: it owns its tree, schema and class names,
+// copies are independent, and its const methods may be called from several
+// threads at once (set_description is the only mutator).
 #ifndef O2C_AUDITION_MODEL_H_
 #define O2C_AUDITION_MODEL_H_
 
@@ -52,6 +56,17 @@ class AuditionModel {
   // Writes the model file (atomically: a temporary file, then a rename).
   absl::Status Save(const std::string& path) const;
 
+  // A copy whose leaves say "own" iff the share of the class named "own"
+  // among the training weights that reached the leaf is >= `threshold`, and
+  // the other class otherwise: the policy's transition.threshold, traded
+  // between false violations (a lower threshold) and kernel objects let
+  // through (a higher one). Leaf ids and the tree's shape are unchanged, so
+  // the compiled program differs only in its verdicts. A leaf without class
+  // weights (a hand-made tree) has no probability to compare: it keeps its
+  // label. InvalidArgument if `threshold` is outside [0, 1];
+  // FailedPrecondition if the model has not two classes or none named "own".
+  absl::StatusOr<AuditionModel> WithOwnThreshold(double threshold) const;
+
   // Classifies one object; InvalidArgument unless `features` has exactly
   // schema().size() values.
   absl::StatusOr<AuditionVerdict> Predict(absl::Span<const int64_t> features) const;
@@ -64,6 +79,7 @@ class AuditionModel {
   // The tree as a Graphviz digraph (render with ml::RenderDot).
   std::string ToDot() const;
 
+  // Views into this model, valid while it lives.
   const ml::DecisionTree& tree() const { return tree_; }
   const ml::FeatureSchema& schema() const { return schema_; }
   const std::vector<std::string>& class_names() const { return class_names_; }

@@ -66,6 +66,79 @@ TEST(AuditionModelTest, SaveLoadRoundTrip) {
   }
 }
 
+// The fixture tree with mixed leaves: P(own) is 0.25, 0.5, 0.9 and 0.2 at
+// nodes 2, 3, 5 and 6 (leaf ids 0..3); "own" is class 0 here.
+AuditionModel MixedLeaves() {
+  ml::DecisionTree tree = ml::testing::AuditionTree();
+  tree.nodes[2].class_weights = {10, 30};
+  tree.nodes[3].class_weights = {5, 5};
+  tree.nodes[5].class_weights = {36, 4};
+  tree.nodes[6].class_weights = {2, 8};
+  absl::StatusOr<AuditionModel> m = AuditionModel::Create(
+      std::move(tree), ml::testing::AuditionSchema(), ml::testing::AuditionClasses());
+  EXPECT_THAT(m, IsOk());
+  return *m;
+}
+
+// One sample per leaf: nodes 2, 3, 5, 6.
+const std::vector<std::vector<int64_t>> kOnePerLeaf = {{256, 0}, {128, 0}, {128, 2}, {128, 3}};
+
+std::vector<std::string> ClassPerLeaf(const AuditionModel& model) {
+  std::vector<std::string> classes;
+  for (const std::vector<int64_t>& x : kOnePerLeaf) classes.push_back(model.Predict(x)->class_name);
+  return classes;
+}
+
+TEST(AuditionModelTest, OwnThresholdRelabelsLeavesByTheirOwnProbability) {
+  const AuditionModel model = MixedLeaves();
+  absl::StatusOr<AuditionModel> half = model.WithOwnThreshold(0.5);
+  ASSERT_THAT(half, IsOk());
+  // 0.5 itself is own: the comparison is >=.
+  EXPECT_THAT(ClassPerLeaf(*half), ElementsAre("kernel", "own", "own", "kernel"));
+  absl::StatusOr<AuditionModel> low = model.WithOwnThreshold(0.2);
+  ASSERT_THAT(low, IsOk());
+  EXPECT_THAT(ClassPerLeaf(*low), ElementsAre("own", "own", "own", "own"));
+  absl::StatusOr<AuditionModel> high = model.WithOwnThreshold(0.95);
+  ASSERT_THAT(high, IsOk());
+  EXPECT_THAT(ClassPerLeaf(*high), ElementsAre("kernel", "kernel", "kernel", "kernel"));
+  // Shape, leaf ids and the original model are untouched.
+  for (const std::vector<int64_t>& x : kOnePerLeaf) {
+    EXPECT_EQ(high->Predict(x)->leaf_id, model.Predict(x)->leaf_id);
+    EXPECT_EQ(high->Predict(x)->path, model.Predict(x)->path);
+  }
+  EXPECT_THAT(ClassPerLeaf(model), ElementsAre("kernel", "kernel", "own", "kernel"));
+}
+
+TEST(AuditionModelTest, OwnThresholdKeepsTheLabelOfAnUnweightedLeaf) {
+  ml::DecisionTree tree = MixedLeaves().tree();
+  tree.nodes[3].class_weights.clear();     // leaf 1, labelled kernel
+  tree.nodes[5].class_weights = {0, 0};    // leaf 2, labelled own
+  absl::StatusOr<AuditionModel> hand_made = AuditionModel::Create(
+      tree, ml::testing::AuditionSchema(), ml::testing::AuditionClasses());
+  ASSERT_THAT(hand_made, IsOk());
+  absl::StatusOr<AuditionModel> low = hand_made->WithOwnThreshold(0.2);
+  ASSERT_THAT(low, IsOk());
+  EXPECT_THAT(ClassPerLeaf(*low), ElementsAre("own", "kernel", "own", "own"));
+  absl::StatusOr<AuditionModel> high = hand_made->WithOwnThreshold(1);
+  ASSERT_THAT(high, IsOk());
+  EXPECT_THAT(ClassPerLeaf(*high), ElementsAre("kernel", "kernel", "own", "kernel"));
+}
+
+TEST(AuditionModelTest, OwnThresholdRefusals) {
+  EXPECT_THAT(MixedLeaves().WithOwnThreshold(1.5),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("own threshold 1.5 is outside [0, 1]")));
+  EXPECT_THAT(MixedLeaves().WithOwnThreshold(-0.1),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("own threshold -0.1 is outside [0, 1]")));
+  absl::StatusOr<AuditionModel> unnamed =
+      AuditionModel::Create(ml::testing::AuditionTree(), ml::testing::AuditionSchema(), {});
+  ASSERT_THAT(unnamed, IsOk());
+  EXPECT_THAT(unnamed->WithOwnThreshold(0.5),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("no class of the model is named 'own'")));
+}
+
 TEST(AuditionModelTest, CreateRefusesAMismatchedTree) {
   ml::FeatureSchema one = ml::testing::AuditionSchema();
   one.features.pop_back();

@@ -9,6 +9,7 @@
 #include "o2c/policy/default_sites.h"
 #include "o2c/policy/source_locator.h"
 #include "o2c/policy/text_parser.h"
+#include "o2c/policy/unenforced.h"
 #include "o2c/policy/validate.h"
 #include "o2c/internal/status_macros.h"
 
@@ -49,7 +50,8 @@ absl::StatusOr<Policy> Policy::FromText(absl::string_view text, absl::string_vie
                        policy::ParsePolicyText(text, source));
   policy::SourceLocator where(std::string(source), parsed.locations.get());
   O2C_RETURN_IF_ERROR(policy::ValidatePolicy(parsed.spec, where, base_dir));
-  return Build(std::move(parsed.spec), std::string(source), base_dir);
+  std::vector<std::string> unenforced = policy::UnenforcedRules(parsed.spec, where);
+  return Build(std::move(parsed.spec), std::string(source), base_dir, std::move(unenforced));
 }
 
 absl::StatusOr<Policy> Policy::FromJson(absl::string_view json, absl::string_view source,
@@ -68,12 +70,15 @@ absl::StatusOr<Policy> Policy::FromSpec(policy::PolicySpec spec, absl::string_vi
                                         const std::string& base_dir) {
   policy::SourceLocator where(std::string(source), nullptr);
   O2C_RETURN_IF_ERROR(policy::ValidatePolicy(spec, where, base_dir));
-  return Build(std::move(spec), std::string(source), base_dir);
+  std::vector<std::string> unenforced = policy::UnenforcedRules(spec, where);
+  return Build(std::move(spec), std::string(source), base_dir, std::move(unenforced));
 }
 
 absl::StatusOr<Policy> Policy::Build(policy::PolicySpec spec, std::string source,
-                                     std::string base_dir) {
+                                     std::string base_dir,
+                                     std::vector<std::string> unenforced_rules) {
   Policy p;
+  p.unenforced_rules_ = std::move(unenforced_rules);
   p.functions_ = ParseEntries(spec.compartment().function());
   p.data_symbols_ = ParseEntries(spec.compartment().data_symbol());
   p.allocators_ = spec.sites().allocator_size() > 0 ? ParseEntries(spec.sites().allocator())
@@ -117,8 +122,8 @@ std::vector<policy::Action> Policy::actions() const {
   return actions;
 }
 
-std::string Policy::model_path() const {
-  if (!spec_.transition().has_model()) return "";
+std::optional<std::string> Policy::model_path() const {
+  if (!spec_.transition().has_model()) return std::nullopt;
   return policy::ResolveModelPath(spec_.transition().model(), base_dir_);
 }
 

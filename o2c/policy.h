@@ -8,9 +8,14 @@
 // 'acton', did you mean 'action'?", "pipe.policy:21:5: transition.threshold:
 // threshold 1.5 is outside [0, 1]". A Policy never reads the kernel: function
 // names are resolved later, by o2c::Compartment::Resolve.
+//
+// A Policy is an immutable value once built: it owns everything it returns
+// references to (valid while it lives), copies are independent, and any of
+// its const methods may be called from several threads at once.
 #ifndef O2C_POLICY_H_
 #define O2C_POLICY_H_
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -65,14 +70,30 @@ class Policy {
   const policy::AccessMatrix& access() const { return access_; }
   // What a violation does; {AUDIT} when the policy says nothing.
   std::vector<policy::Action> actions() const;
-  // The audition model's path, resolved against the policy's directory ("" if
-  // the policy names no model).
-  std::string model_path() const;
+  // transition.model resolved against the policy file's directory (as
+  // given when absolute or when the policy has no directory); nullopt when
+  // the policy names no model. Validation checked the file existed.
+  std::optional<std::string> model_path() const;
+
+  // transition.threshold: the probability of being the compartment's own at
+  // or above which an untracked object counts as own (0.5 when unset).
+  double own_threshold() const { return spec_.transition().threshold(); }
+  // Whether the policy wrote transition.threshold. When it did not, the
+  // model's trained labels stand as they are (AuditionModel::WithOwnThreshold
+  // is for an explicit threshold).
+  bool own_threshold_set() const { return spec_.transition().has_threshold(); }
+
+  // Rules this policy states that no mechanism enforces (see
+  // o2c/policy/unenforced.h), each naming where it was written
+  // ("pipe.policy:38:3: access.rule[0]: ..."; no line for a policy built in
+  // code or read from JSON). Empty when everything it says is enforced.
+  const std::vector<std::string>& UnenforcedRules() const { return unenforced_rules_; }
 
  private:
   Policy() = default;
   static absl::StatusOr<Policy> Build(policy::PolicySpec spec, std::string source,
-                                      std::string base_dir);
+                                      std::string base_dir,
+                                      std::vector<std::string> unenforced_rules);
 
   policy::PolicySpec spec_;
   std::string source_;
@@ -82,6 +103,7 @@ class Policy {
   std::vector<policy::FunctionEntry> allocators_;
   std::vector<policy::FunctionEntry> frees_;
   policy::AccessMatrix access_;
+  std::vector<std::string> unenforced_rules_;
 };
 
 }  // namespace o2c

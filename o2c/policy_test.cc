@@ -32,7 +32,7 @@ TEST(PolicyTest, ReadsThePipePolicy) {
   // Empty sites {}: the built-in slab families.
   EXPECT_THAT(policy->allocators(), SizeIs(::testing::Gt(5u)));
   EXPECT_THAT(policy->actions(), ElementsAre(policy::AUDIT, policy::KILL));
-  EXPECT_EQ(policy->model_path(), "");
+  EXPECT_FALSE(policy->model_path().has_value());
   EXPECT_EQ(policy->access().Get(policy::COMPARTMENT, policy::KERNEL_HEAP, policy::FREE),
             policy::Decision::kDeny);
 }
@@ -52,6 +52,9 @@ TEST(PolicyTest, DefaultsWhenSilent) {
   EXPECT_THAT(policy->actions(), ElementsAre(policy::AUDIT));
   EXPECT_EQ(policy->spec().limits().max_tracked_objects(), 65536u);
   EXPECT_EQ(policy->spec().transition().threshold(), 0.5);
+  EXPECT_EQ(policy->own_threshold(), 0.5);
+  EXPECT_FALSE(policy->own_threshold_set());
+  EXPECT_THAT(policy->UnenforcedRules(), ::testing::IsEmpty());
   EXPECT_EQ(policy->name(), "<policy>");
 }
 
@@ -91,7 +94,79 @@ TEST(PolicyTest, ModelPathIsRelativeToThePolicyFile) {
       "compartment { function: \"f\" } transition { model: \"pipe.policy\" }",
       "inline.policy", "testdata/policies");
   ASSERT_THAT(policy, IsOk());
-  EXPECT_EQ(policy->model_path(), Path("pipe.policy"));
+  EXPECT_THAT(policy->model_path(), ::testing::Optional(Path("pipe.policy")));
+  auto absolute = Policy::FromText(
+      "compartment { function: \"f\" } transition { model: \"/proc/self/exe\" }",
+      "inline.policy", "testdata/policies");
+  ASSERT_THAT(absolute, IsOk());
+  EXPECT_THAT(absolute->model_path(), ::testing::Optional(std::string("/proc/self/exe")));
+}
+
+TEST(PolicyTest, ExplicitThresholdIsExposed) {
+  auto policy = Policy::FromFile(Path("vulnmod.policy"));
+  ASSERT_THAT(policy, IsOk());
+  EXPECT_EQ(policy->own_threshold(), 0.7);
+  EXPECT_TRUE(policy->own_threshold_set());
+  // Written, even if equal to the default: the policy asked for it.
+  auto half = Policy::FromText("compartment { function: \"f\" } transition { threshold: 0.5 }");
+  ASSERT_THAT(half, IsOk());
+  EXPECT_EQ(half->own_threshold(), 0.5);
+  EXPECT_TRUE(half->own_threshold_set());
+}
+
+TEST(PolicyTest, UnenforcedRulesNameWhereTheyWereWritten) {
+  auto pipe = Policy::FromFile(Path("pipe.policy"));
+  ASSERT_THAT(pipe, IsOk());
+  // Its FREE rights are the defaults; its READ and WRITE rights are not checked.
+  EXPECT_THAT(pipe->UnenforcedRules(),
+              ElementsAre("testdata/policies/pipe.policy:40:3: access.rule[0]: COMPARTMENT on "
+                          "KERNEL_HEAP: READ, WRITE not enforced (only FREE rights are, "
+                          "through the private heap)",
+                          "testdata/policies/pipe.policy:41:3: access.rule[1]: COMPARTMENT on "
+                          "COMPARTMENT_HEAP: READ, WRITE not enforced (only FREE rights are, "
+                          "through the private heap)"));
+  auto vulnmod = Policy::FromFile(Path("vulnmod.policy"));
+  ASSERT_THAT(vulnmod, IsOk());
+  EXPECT_THAT(vulnmod->UnenforcedRules(),
+              ElementsAre("testdata/policies/vulnmod.policy:19:3: interface.function[0]: calls "
+                          "of 'copy_from_user | _copy_from_user' are not checked, nor that "
+                          "argument 0 points to compartment memory",
+                          "testdata/policies/vulnmod.policy:20:3: interface.function[1]: calls "
+                          "of 'kfree' are not checked, nor that argument 0 points to "
+                          "compartment memory"));
+}
+
+TEST(PolicyTest, FreeRulesAreUnenforcedOnlyWhenTheyChangeADefault) {
+  auto policy = Policy::FromText(
+      "compartment { function: \"f\" }\n"
+      "access {\n"
+      "  rule { subject: COMPARTMENT object: COMPARTMENT_HEAP allow: [FREE] }\n"
+      "  rule { subject: KERNEL object: COMPARTMENT_HEAP deny: [FREE] }\n"
+      "  rule { subject: COMPARTMENT object: KERNEL_DATA allow: [FREE, EXECUTE] }\n"
+      "}\n"
+      "interface { function { function: \"g\" } }\n",
+      "inline.policy");
+  ASSERT_THAT(policy, IsOk());
+  EXPECT_THAT(policy->UnenforcedRules(),
+              ElementsAre("inline.policy:4:3: access.rule[1]: KERNEL on COMPARTMENT_HEAP: "
+                          "denies FREE against the default, not enforced (the enforcer "
+                          "applies the default FREE rights)",
+                          "inline.policy:5:3: access.rule[2]: COMPARTMENT on KERNEL_DATA: "
+                          "EXECUTE not enforced (only FREE rights are, through the private "
+                          "heap); allows FREE against the default, not enforced (the "
+                          "enforcer applies the default FREE rights)",
+                          "inline.policy:7:13: interface.function[0]: calls of 'g' are not "
+                          "checked"));
+}
+
+TEST(PolicyTest, UnenforcedRulesOfAJsonPolicyHaveNoLine) {
+  auto policy = Policy::FromJson(
+      R"({"compartment": {"function": ["f"]},
+          "interface": {"function": [{"function": "g", "owned_arg": [0, 2]}]}})");
+  ASSERT_THAT(policy, IsOk());
+  EXPECT_THAT(policy->UnenforcedRules(),
+              ElementsAre("<json policy>: interface.function[0]: calls of 'g' are not checked, "
+                          "nor that arguments 0, 2 point to compartment memory"));
 }
 
 // One bad file per error; each message names the place and the mistake.

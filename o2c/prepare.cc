@@ -12,23 +12,28 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "absl/strings/str_join.h"
 #include "o2c/bpf/enforcer.h"
 #include "o2c/bpf/extractor_schema.h"
 #include "o2c/bpf/kernel/capabilities.h"
-#include "o2c/bpf/loader/kmem_hooks.h"
 #include "o2c/bpf/codegen/tree_program.h"
+#include "o2c/bpf/kernel/kallsyms.h"
+#include "o2c/bpf/loader/kmem_hooks.h"
+#include "o2c/bpf/profiler.h"
+#include "o2c/bpf/profiler_programs.h"
+#include "o2c/compartment.h"
+#include "o2c/internal/compartment_ranges.h"
+#include "o2c/internal/file_util.h"
+#include "o2c/internal/status_macros.h"
 #include "o2c/ml/cart.h"
 #include "o2c/ml/dataset_csv.h"
 #include "o2c/ml/dataset_file.h"
-#include "o2c/internal/file_util.h"
-#include "o2c/internal/compartment_ranges.h"
 #include "o2c/ml/split.h"
-#include "o2c/ml/tree_dot.h"
-#include "o2c/internal/status_macros.h"
 
 namespace o2c {
 namespace {
+
+static_assert(kKernelLabel == O2C_LABEL_KERNEL && kOwnLabel == O2C_LABEL_OWN,
+              "the public labels are the kernel programs'");
 
 using Clock = std::chrono::steady_clock;
 
@@ -55,22 +60,6 @@ absl::StatusOr<bpf::ProfilerConfig> ProfilerConfigFor(const Compartment& compart
     config.max_tracked = policy.spec().limits().max_tracked_objects();
   }
   return config;
-}
-
-// "[#########.......] 3.1 s  own 120  kernel 4012  lost 0", redrawn in place.
-void DrawProgress(FILE* out, double seconds, double expected, int64_t own, int64_t kernel,
-                  uint64_t lost, bool done) {
-  if (out == nullptr) return;
-  constexpr int kWidth = 24;
-  int filled = expected > 0 ? static_cast<int>(kWidth * std::min(1.0, seconds / expected))
-                            : kWidth;
-  if (done) filled = kWidth;
-  std::fprintf(out, "\r  profiling [%s%s] %5.1f s  own %lld  kernel %lld  lost %llu",
-               std::string(filled, '#').c_str(), std::string(kWidth - filled, '.').c_str(),
-               seconds, static_cast<long long>(own), static_cast<long long>(kernel),
-               static_cast<unsigned long long>(lost));
-  if (done) std::fputc('\n', out);
-  std::fflush(out);
 }
 
 std::string DescribeExit(int wstatus) {
@@ -102,20 +91,8 @@ absl::Status MakeOutputDir(const std::string& dir) {
   return absl::OkStatus();
 }
 
-int TreeDepth(const ml::DecisionTree& tree, int node = 0) {
-  const ml::TreeNode& n = tree.nodes[node];
-  return n.is_leaf() ? 0 : 1 + std::max(TreeDepth(tree, n.left), TreeDepth(tree, n.right));
-}
-
 int64_t CountLabel(const ml::Dataset& data, int label) {
   return std::count(data.labels.begin(), data.labels.end(), label);
-}
-
-std::string FormatRates(const ml::ConfusionMatrix& m) {
-  return absl::StrFormat("accuracy %.4f, precision %.4f, recall %.4f, F1 %.4f, FPR %.4f",
-                         m.Accuracy(), m.Precision(kPreparePositive),
-                         m.Recall(kPreparePositive), m.F1(kPreparePositive),
-                         m.FalsePositiveRate(kPreparePositive));
 }
 
 // Runs the compiled tree over every row in the kernel (BPF_PROG_TEST_RUN)
@@ -141,100 +118,7 @@ absl::Status CheckInKernel(const AuditionModel& model, const ml::Dataset& data,
   return absl::OkStatus();
 }
 
-std::string Report(const Policy& policy, const Compartment& compartment,
-                   const PrepareOptions& options, const PrepareResult& r,
-                   const std::string& png_note) {
-  const ml::Dataset& d = r.dataset;
-  const int64_t own = CountLabel(d, O2C_LABEL_OWN);
-  const int64_t kernel = CountLabel(d, O2C_LABEL_KERNEL);
-  const ml::DecisionTree& tree = r.model->tree();
-  int leaves = 0;
-  for (const ml::TreeNode& n : tree.nodes) leaves += n.is_leaf();
-  std::string s;
-  absl::StrAppend(&s, "# Preparation of compartment '", compartment.name(), "' (policy ",
-                  policy.source(), ")\n\n");
-  absl::StrAppend(&s, "Workload: `", options.workload, "`, profiled for ",
-                  absl::StrFormat("%.1f", r.profile_seconds),
-                  " s, system-wide (every process's frees count).\n\n");
-  absl::StrAppend(&s, "## Dataset\n\n");
-  absl::StrAppend(&s, "- ", d.num_rows(), " samples x ", d.num_features(), " features\n");
-  absl::StrAppend(&s, "- own (label ", O2C_LABEL_OWN, "): ", own,
-                  absl::StrFormat(" (%.1f%%)", d.num_rows() ? 100.0 * own / d.num_rows() : 0),
-                  ": allocated at a compartment allocation site while profiling, freed at "
-                  "a compartment free site\n");
-  absl::StrAppend(&s, "- kernel (label ", O2C_LABEL_KERNEL, "): ", kernel,
-                  absl::StrFormat(" (%.1f%%)", d.num_rows() ? 100.0 * kernel / d.num_rows() : 0),
-                  ": untracked objects freed by code outside the compartment, 1 in ",
-                  options.negative_rate, " sampled\n");
-  absl::StrAppend(&s, "- profiler counters:");
-  for (int i = 0; i < O2C_PSTAT_COUNT; ++i) {
-    absl::StrAppend(&s, i ? ", " : " ", bpf::ProfileStatName(static_cast<o2c_profile_stat>(i)),
-                    " ", r.stats[i]);
-  }
-  absl::StrAppend(&s, "\n- free sites: ",
-                  compartment.sites_exact() ? "exact call sites, plus" : "",
-                  " any call_site inside compartment code where a free is a tail jump "
-                  "(free_pipe_info's `jmp kfree` reports pipe_release) or code is unreadable\n\n");
-  absl::StrAppend(&s, "## Features (o2c features v", O2C_FEATURES_VERSION, ")\n\n");
-  absl::StrAppend(&s,
-                  "The enforcer's extractor (o2c/bpf/features.h): the object's size when the "
-                  "free says it, its address alignment, and the class of each of its first ",
-                  O2C_FEATURE_WORDS,
-                  " words (null, small integer, user address, self pointer, compartment "
-                  "code, other kernel text, other kernel address, other) with per-class "
-                  "counts. Every feature describes the object, never where or by whom it "
-                  "is freed: a negative is freed by kernel code elsewhere, but in an attack "
-                  "the same object would be freed at a compartment site, so a free-site "
-                  "feature would separate the training classes without meaning anything. "
-                  "No feature says whether a word points at a tracked object either: a "
-                  "training positive's children are tracked, an untracked object's children "
-                  "at enforcement time are not. One caveat: `size` is known only at "
-                  "kmem_cache_free (kfree says -1), so it tells the free function as much as "
-                  "the object; bench/model_study retrains with size := -1 to show what the "
-                  "words alone give.\n\n");
-  for (const ml::FeatureSpec& f : d.schema.features) {
-    absl::StrAppend(&s, "- `", f.name, "`: ", f.meaning, "\n");
-  }
-  absl::StrAppend(&s, "\n## Model\n\nCART (gini), max depth ", options.max_depth,
-                  options.balanced ? ", balanced class weights" : "", ": ", tree.nodes.size(),
-                  " nodes, ", leaves, " leaves, depth ", TreeDepth(tree), ". ", png_note,
-                  "\n\n");
-  absl::StrAppend(&s, "Metrics take **kernel** as the positive class: a false positive is an "
-                      "own object the enforcer would call a violation; a false negative is a "
-                      "kernel object an exploit could make the compartment free unnoticed.\n\n");
-  absl::StrAppend(&s, "Held-out split (", r.held_out.total(), " rows): ",
-                  FormatRates(r.held_out), "\n\n```\n",
-                  r.held_out.Format(d.class_names, kPreparePositive), "```\n\n");
-  if (r.cross_validation) {
-    absl::StrAppend(&s, options.folds, "-fold cross-validation: mean accuracy ",
-                    absl::StrFormat("%.4f ± %.4f", r.cross_validation->mean_accuracy,
-                                    r.cross_validation->stddev_accuracy),
-                    "; summed: ", FormatRates(r.cross_validation->total), "\n\n");
-  }
-  absl::StrAppend(&s, "## In the kernel\n\n");
-  if (r.kernel_checked > 0) {
-    absl::StrAppend(&s, "The compiled tree (", r.bpf_insns,
-                    " BPF instructions, BPF_PROG_TYPE_SYSCALL) ran on all ", r.kernel_checked,
-                    " rows with BPF_PROG_TEST_RUN: ", r.kernel_disagreements,
-                    " disagreements with the host model (label or leaf).\n");
-  } else {
-    absl::StrAppend(&s, "Not checked in the kernel.\n");
-  }
-  return s;
-}
-
-}  // namespace
-
-const std::vector<std::string>& AuditionClassNames() {
-  static const auto* names = [] {
-    auto* v = new std::vector<std::string>(2);
-    (*v)[O2C_LABEL_KERNEL] = "kernel";
-    (*v)[O2C_LABEL_OWN] = "own";
-    return v;
-  }();
-  return *names;
-}
-
+// "raw0" .. "raw<words-1>": the object's 8-byte words as signed integers.
 ml::FeatureSchema RawWordsSchema(int words) {
   ml::FeatureSchema schema;
   for (int i = 0; i < words; ++i) {
@@ -246,38 +130,64 @@ ml::FeatureSchema RawWordsSchema(int words) {
   return schema;
 }
 
+// The labelled dataset of `samples`: `width` values per sample taken by
+// `value(sample, column)`, under `schema`.
+template <typename Value>
+ml::Dataset SampleDataset(const std::vector<o2c_sample>& samples, ml::FeatureSchema schema,
+                          int width, Value value) {
+  ml::Dataset data;
+  data.schema = std::move(schema);
+  data.class_names = AuditionClassNames();
+  data.features.resize(static_cast<Eigen::Index>(samples.size()), width);
+  data.labels.reserve(samples.size());
+  for (size_t i = 0; i < samples.size(); ++i) {
+    for (int c = 0; c < width; ++c) data.features(i, c) = value(samples[i], c);
+    data.labels.push_back(samples[i].label);
+  }
+  return data;
+}
+
+// The extractor's features (schema bpf::ExtractorFeatureSchema()).
 ml::Dataset FeatureDataset(const std::vector<o2c_sample>& samples) {
-  ml::Dataset data;
-  data.schema = bpf::ExtractorFeatureSchema();
-  data.class_names = AuditionClassNames();
-  data.features.resize(static_cast<Eigen::Index>(samples.size()), O2C_F_COUNT);
-  data.labels.reserve(samples.size());
-  for (size_t i = 0; i < samples.size(); ++i) {
-    for (int f = 0; f < O2C_F_COUNT; ++f) data.features(i, f) = samples[i].features[f];
-    data.labels.push_back(samples[i].label);
-  }
-  return data;
+  return SampleDataset(samples, bpf::ExtractorFeatureSchema(), O2C_F_COUNT,
+                       [](const o2c_sample& s, int f) { return s.features[f]; });
 }
 
+// The raw words (RawWordsSchema).
 ml::Dataset RawWordsDataset(const std::vector<o2c_sample>& samples) {
-  ml::Dataset data;
-  data.schema = RawWordsSchema(O2C_PROFILE_RAW_WORDS);
-  data.class_names = AuditionClassNames();
-  data.features.resize(static_cast<Eigen::Index>(samples.size()), O2C_PROFILE_RAW_WORDS);
-  data.labels.reserve(samples.size());
-  for (size_t i = 0; i < samples.size(); ++i) {
-    for (int w = 0; w < O2C_PROFILE_RAW_WORDS; ++w) {
-      data.features(i, w) = static_cast<int64_t>(samples[i].raw[w]);
-    }
-    data.labels.push_back(samples[i].label);
-  }
-  return data;
+  return SampleDataset(samples, RawWordsSchema(O2C_PROFILE_RAW_WORDS), O2C_PROFILE_RAW_WORDS,
+                       [](const o2c_sample& s, int w) { return static_cast<int64_t>(s.raw[w]); });
 }
 
-absl::StatusOr<ProfileResult> ProfileWorkload(const Compartment& compartment,
-                                              const Policy& policy,
-                                              const bpf::Kallsyms& kallsyms,
-                                              const PrepareOptions& options) {
+ProfileStats NamedStats(const bpf::ProfilerStats& stats) {
+  ProfileStats named;
+  named.tracked_allocations = stats[O2C_PSTAT_TRACKED];
+  named.own_samples = stats[O2C_PSTAT_POSITIVES];
+  named.kernel_samples = stats[O2C_PSTAT_NEGATIVES];
+  named.kernel_frees_not_sampled = stats[O2C_PSTAT_NEGATIVES_SKIPPED];
+  named.tracked_freed_elsewhere = stats[O2C_PSTAT_TRACKED_FREED_ELSEWHERE];
+  named.untracked_freed_at_site = stats[O2C_PSTAT_UNTRACKED_AT_SITE];
+  named.tracking_map_full = stats[O2C_PSTAT_MAP_FULL];
+  named.samples_lost = stats[O2C_PSTAT_SAMPLES_LOST];
+  named.tracked_in_overflow = stats[O2C_PSTAT_OVERFLOWED];
+  named.raw_reads_failed = stats[O2C_PSTAT_RAW_READ_FAILED];
+  return named;
+}
+static_assert(O2C_PSTAT_COUNT == 10, "a new profiler counter needs a ProfileStats field");
+
+// What profiling saw.
+struct Profile {
+  std::vector<o2c_sample> samples;
+  ProfileStats stats;
+  double seconds = 0;
+};
+
+// Runs the workload (/bin/sh -c) with the profiler attached for
+// `compartment`; FailedPrecondition naming the workload and its exit status
+// if it fails.
+absl::StatusOr<Profile> ProfileWorkload(const Compartment& compartment, const Policy& policy,
+                                        const bpf::Kallsyms& kallsyms,
+                                        const PrepareOptions& options) {
   if (options.workload.empty()) return absl::InvalidArgumentError("workload: empty command");
   O2C_ASSIGN_OR_RETURN(bpf::ProfilerConfig config,
                        ProfilerConfigFor(compartment, policy, kallsyms, options));
@@ -285,11 +195,11 @@ absl::StatusOr<ProfileResult> ProfileWorkload(const Compartment& compartment,
                        bpf::ProfilerPrograms::Load(config));
   O2C_RETURN_IF_ERROR(profiler->Attach());
 
-  ProfileResult result;
-  int64_t own = 0, kernel = 0;
+  Profile result;
+  PrepareProgress progress;
   auto collect = [&](const o2c_sample& s) {
     result.samples.push_back(s);
-    (s.label == O2C_LABEL_OWN ? own : kernel)++;
+    (s.label == O2C_LABEL_OWN ? progress.own_samples : progress.kernel_samples)++;
   };
   const Clock::time_point start = Clock::now();
   const pid_t child = fork();
@@ -300,16 +210,17 @@ absl::StatusOr<ProfileResult> ProfileWorkload(const Compartment& compartment,
   }
   int wstatus = 0;
   absl::Status poll_error;
-  double drawn = -1;
+  double reported = -1;
   for (;;) {
     absl::StatusOr<int> n = profiler->PollSamples(100, collect);
     if (!n.ok() && poll_error.ok()) poll_error = n.status();
-    const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
-    if (seconds - drawn >= 0.1) {  // ten redraws a second, however busy the ring
+    progress.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    // Ten reports a second, however busy the ring.
+    if (options.on_progress && progress.seconds - reported >= 0.1) {
       absl::StatusOr<bpf::ProfilerStats> stats = profiler->ReadStats();
-      DrawProgress(options.progress, seconds, options.expected_seconds, own, kernel,
-                   stats.ok() ? (*stats)[O2C_PSTAT_SAMPLES_LOST] : 0, false);
-      drawn = seconds;
+      if (stats.ok()) progress.samples_lost = (*stats)[O2C_PSTAT_SAMPLES_LOST];
+      options.on_progress(progress);
+      reported = progress.seconds;
     }
     pid_t done = waitpid(child, &wstatus, WNOHANG);
     if (done == child) break;
@@ -323,9 +234,14 @@ absl::StatusOr<ProfileResult> ProfileWorkload(const Compartment& compartment,
     if (!n.ok() || *n == 0) break;
   }
   result.seconds = std::chrono::duration<double>(Clock::now() - start).count();
-  O2C_ASSIGN_OR_RETURN(result.stats, profiler->ReadStats());
-  DrawProgress(options.progress, result.seconds, options.expected_seconds, own, kernel,
-               result.stats[O2C_PSTAT_SAMPLES_LOST], true);
+  O2C_ASSIGN_OR_RETURN(bpf::ProfilerStats stats, profiler->ReadStats());
+  result.stats = NamedStats(stats);
+  if (options.on_progress) {
+    progress.seconds = result.seconds;
+    progress.samples_lost = result.stats.samples_lost;
+    progress.done = true;
+    options.on_progress(progress);
+  }
   O2C_RETURN_IF_ERROR(poll_error);
   if (!WIFEXITED(wstatus) || WEXITSTATUS(wstatus) != 0) {
     return absl::FailedPreconditionError(absl::StrCat(
@@ -335,35 +251,29 @@ absl::StatusOr<ProfileResult> ProfileWorkload(const Compartment& compartment,
   return result;
 }
 
-absl::StatusOr<PrepareResult> Prepare(const Policy& policy, const PrepareOptions& options) {
-  O2C_RETURN_IF_ERROR(MakeOutputDir(options.out_dir));
-  O2C_ASSIGN_OR_RETURN(bpf::Kallsyms kallsyms, bpf::Kallsyms::FromFile());
-  O2C_ASSIGN_OR_RETURN(Compartment compartment, Compartment::Resolve(policy, kallsyms));
-  O2C_ASSIGN_OR_RETURN(ProfileResult profile,
-                       ProfileWorkload(compartment, policy, kallsyms, options));
-
-  PrepareResult r;
-  r.stats = profile.stats;
-  r.profile_seconds = profile.seconds;
-  r.dataset = FeatureDataset(profile.samples);
-  const int64_t own = CountLabel(r.dataset, O2C_LABEL_OWN);
-  const int64_t kernel = CountLabel(r.dataset, O2C_LABEL_KERNEL);
-  if (own == 0) {
+// Both classes must be there to train on.
+absl::Status CheckBothClasses(const Policy& policy, const Compartment& compartment,
+                              const PrepareOptions& options, const ml::Dataset& dataset,
+                              const ProfileStats& stats) {
+  if (CountLabel(dataset, kOwnLabel) == 0) {
     return absl::FailedPreconditionError(absl::StrCat(
         "no positive samples: the compartment allocated nothing under the workload (policy ",
         policy.source(), ", compartment '", compartment.name(), "': ",
-        profile.stats[O2C_PSTAT_TRACKED], " allocations tracked, ",
-        compartment.alloc_sites().size(), " allocation sites); run a workload that uses it"));
+        stats.tracked_allocations, " allocations tracked, ", compartment.alloc_sites().size(),
+        " allocation sites); run a workload that uses it"));
   }
-  if (kernel == 0) {
+  if (CountLabel(dataset, kKernelLabel) == 0) {
     return absl::FailedPreconditionError(absl::StrCat(
         "no negative samples: nothing outside compartment '", compartment.name(),
         "' was sampled (negative rate 1 in ", options.negative_rate, ")"));
   }
-  if (options.raw_words) r.raw_dataset = RawWordsDataset(profile.samples);
-  profile.samples.clear();
+  return absl::OkStatus();
+}
 
-  // Train on a held-out split; cross-validate on everything.
+// Trains on a held-out split, evaluates on the rest and cross-validates on
+// everything; fills r.model, r.held_out and r.cross_validation.
+absl::Status TrainAndEvaluate(const Policy& policy, const Compartment& compartment,
+                              const PrepareOptions& options, PrepareResult& r) {
   ml::CartOptions cart;
   cart.max_depth = options.max_depth;
   cart.balanced_class_weights = options.balanced;
@@ -396,50 +306,64 @@ absl::StatusOr<PrepareResult> Prepare(const Policy& policy, const PrepareOptions
       r.dataset.num_rows(), compartment.name(), policy.source(), options.workload,
       O2C_FEATURES_VERSION));
   r.model = std::move(model);
+  return absl::OkStatus();
+}
 
-  const std::string& dir = options.out_dir;
+// The datasets and the model, into `dir`; appends their paths to r.files.
+absl::Status WriteDataFiles(const std::string& dir, PrepareResult& r) {
   auto path = [&](const char* name) { return absl::StrCat(dir, "/", name); };
-  O2C_RETURN_IF_ERROR(ml::WriteDatasetCsv(r.dataset, path("dataset.csv")));
-  O2C_RETURN_IF_ERROR(ml::WriteDatasetFile(r.dataset, path("dataset.o2cd")));
-  r.files = {path("dataset.csv"), path("dataset.o2cd")};
+  auto write_dataset = [&](const ml::Dataset& data, const char* csv,
+                           const char* binary) -> absl::Status {
+    O2C_RETURN_IF_ERROR(ml::WriteDatasetCsv(data, path(csv)));
+    O2C_RETURN_IF_ERROR(ml::WriteDatasetFile(data, path(binary)));
+    r.files.push_back(path(csv));
+    r.files.push_back(path(binary));
+    return absl::OkStatus();
+  };
+  O2C_RETURN_IF_ERROR(write_dataset(r.dataset, "dataset.csv", "dataset.o2cd"));
   if (r.raw_dataset) {
-    O2C_RETURN_IF_ERROR(ml::WriteDatasetCsv(*r.raw_dataset, path("dataset_raw.csv")));
-    O2C_RETURN_IF_ERROR(ml::WriteDatasetFile(*r.raw_dataset, path("dataset_raw.o2cd")));
-    r.files.push_back(path("dataset_raw.csv"));
-    r.files.push_back(path("dataset_raw.o2cd"));
+    O2C_RETURN_IF_ERROR(write_dataset(*r.raw_dataset, "dataset_raw.csv", "dataset_raw.o2cd"));
   }
   O2C_RETURN_IF_ERROR(r.model->Save(path("model.o2cm")));
   r.files.push_back(path("model.o2cm"));
-  std::string metrics = absl::StrCat(
-      "held-out split (", r.held_out.total(), " rows), positive class 'kernel':\n",
-      r.held_out.Format(r.dataset.class_names, kPreparePositive));
-  if (r.cross_validation) {
-    absl::StrAppend(&metrics, "\n", options.folds, "-fold cross-validation (",
-                    r.cross_validation->total.total(), " rows): mean accuracy ",
-                    absl::StrFormat("%.4f +- %.4f\n", r.cross_validation->mean_accuracy,
-                                    r.cross_validation->stddev_accuracy),
-                    r.cross_validation->total.Format(r.dataset.class_names, kPreparePositive));
-  }
-  O2C_RETURN_IF_ERROR(internal::WriteFileBytes(path("metrics.txt"), metrics));
-  r.files.push_back(path("metrics.txt"));
-  const std::string dot = r.model->ToDot();
-  O2C_RETURN_IF_ERROR(internal::WriteFileBytes(path("tree.dot"), dot));
-  r.files.push_back(path("tree.dot"));
-  std::string png_note = "Picture: tree.png.";
-  if (absl::Status s = ml::RenderDot(dot, "png", path("tree.png")); s.ok()) {
-    r.files.push_back(path("tree.png"));
-  } else {
-    png_note = absl::StrCat("tree.png not rendered (", s.message(), "); tree.dot is there.");
-  }
+  return absl::OkStatus();
+}
 
+}  // namespace
+
+const std::vector<std::string>& AuditionClassNames() {
+  static const auto* names = [] {
+    auto* v = new std::vector<std::string>(2);
+    (*v)[kKernelLabel] = "kernel";
+    (*v)[kOwnLabel] = "own";
+    return v;
+  }();
+  return *names;
+}
+
+absl::StatusOr<PrepareResult> Prepare(const Policy& policy, const PrepareOptions& options) {
+  O2C_RETURN_IF_ERROR(MakeOutputDir(options.out_dir));
+  O2C_ASSIGN_OR_RETURN(bpf::Kallsyms kallsyms, bpf::Kallsyms::FromFile());
+  O2C_ASSIGN_OR_RETURN(Compartment compartment, Compartment::Resolve(policy, kallsyms));
+  O2C_ASSIGN_OR_RETURN(Profile profile, ProfileWorkload(compartment, policy, kallsyms, options));
+
+  PrepareResult r;
+  r.compartment_name = compartment.name();
+  r.exact_free_sites = compartment.sites_exact();
+  r.stats = profile.stats;
+  r.profile_seconds = profile.seconds;
+  r.dataset = FeatureDataset(profile.samples);
+  O2C_RETURN_IF_ERROR(CheckBothClasses(policy, compartment, options, r.dataset, r.stats));
+  if (options.raw_words) r.raw_dataset = RawWordsDataset(profile.samples);
+  profile.samples = {};
+
+  O2C_RETURN_IF_ERROR(TrainAndEvaluate(policy, compartment, options, r));
+  O2C_RETURN_IF_ERROR(WriteDataFiles(options.out_dir, r));
   if (options.check_in_kernel) O2C_RETURN_IF_ERROR(CheckInKernel(*r.model, r.dataset, r));
-  r.report = Report(policy, compartment, options, r, png_note);
-  O2C_RETURN_IF_ERROR(internal::WriteFileBytes(path("report.md"), r.report));
-  r.files.push_back(path("report.md"));
   if (r.kernel_disagreements > 0) {
     return absl::InternalError(absl::StrCat(
         "compiled tree disagrees with the host model on ", r.kernel_disagreements, " of ",
-        r.kernel_checked, " rows (see ", path("report.md"), ")"));
+        r.kernel_checked, " rows (model ", options.out_dir, "/model.o2cm)"));
   }
   return r;
 }

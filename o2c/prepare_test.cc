@@ -11,7 +11,6 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "o2c/bpf/enforcer.h"
 #include "o2c/bpf/extractor_schema.h"
 #include "o2c/ml/dataset_file.h"
 #include "o2c/internal/file_util.h"
@@ -23,6 +22,7 @@ namespace {
 
 using ::o2c::testing::IsOk;
 using ::o2c::testing::StatusIs;
+using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
 std::string TempDir(const char* name) {
@@ -37,7 +37,6 @@ PrepareOptions ShortOptions(const std::string& out) {
   options.negative_rate = 64;
   options.max_depth = 6;
   options.folds = 3;
-  options.progress = nullptr;
   return options;
 }
 
@@ -55,13 +54,16 @@ TEST_F(PrepareTest, PipeCompartmentGivesBothClassesAModelAndAgreement) {
 
   const ml::Dataset& d = r->dataset;
   EXPECT_EQ(d.schema, bpf::ExtractorFeatureSchema());
-  const auto own = std::count(d.labels.begin(), d.labels.end(), O2C_LABEL_OWN);
-  const auto kernel = std::count(d.labels.begin(), d.labels.end(), O2C_LABEL_KERNEL);
+  EXPECT_EQ(d.class_names, AuditionClassNames());
+  const auto own = std::count(d.labels.begin(), d.labels.end(), kOwnLabel);
+  const auto kernel = std::count(d.labels.begin(), d.labels.end(), kKernelLabel);
   EXPECT_GT(own, 100);  // two slab objects per pipe, thousands of pipes
   EXPECT_GT(kernel, 0);
-  EXPECT_EQ(r->stats[O2C_PSTAT_POSITIVES] + r->stats[O2C_PSTAT_NEGATIVES],
-            static_cast<uint64_t>(d.num_rows()));
-  EXPECT_EQ(r->stats[O2C_PSTAT_SAMPLES_LOST], 0u);
+  EXPECT_EQ(r->stats.own_samples, static_cast<uint64_t>(own));
+  EXPECT_EQ(r->stats.kernel_samples, static_cast<uint64_t>(kernel));
+  EXPECT_GE(r->stats.tracked_allocations, r->stats.own_samples);
+  EXPECT_EQ(r->stats.samples_lost, 0u);
+  EXPECT_EQ(r->compartment_name, "pipe");
 
   ASSERT_TRUE(r->model.has_value());
   EXPECT_GT(r->held_out.total(), 0);
@@ -71,11 +73,17 @@ TEST_F(PrepareTest, PipeCompartmentGivesBothClassesAModelAndAgreement) {
   EXPECT_EQ(r->kernel_disagreements, 0);
   EXPECT_GT(r->bpf_insns, 0u);
 
-  for (const char* f : {"dataset.csv", "dataset.o2cd", "model.o2cm", "metrics.txt", "tree.dot",
-                        "tree.png", "report.md"}) {
+  // The data files, and nothing for presentation (the caller's).
+  EXPECT_THAT(r->files, ElementsAre(out + "/dataset.csv", out + "/dataset.o2cd",
+                                    out + "/model.o2cm"));
+  for (const std::string& f : r->files) {
     struct stat st;
-    EXPECT_EQ(stat((out + "/" + f).c_str(), &st), 0) << f;
+    EXPECT_EQ(stat(f.c_str(), &st), 0) << f;
     EXPECT_GT(st.st_size, 0) << f;
+  }
+  for (const char* f : {"metrics.txt", "tree.dot", "tree.png", "report.md"}) {
+    struct stat st;
+    EXPECT_NE(stat((out + "/" + f).c_str(), &st), 0) << f;
   }
   auto back = ml::ReadDataset(out + "/dataset.o2cd");
   ASSERT_THAT(back, IsOk());
@@ -83,7 +91,32 @@ TEST_F(PrepareTest, PipeCompartmentGivesBothClassesAModelAndAgreement) {
   auto model = AuditionModel::Load(out + "/model.o2cm", bpf::ExtractorFeatureSchema());
   ASSERT_THAT(model, IsOk());
   EXPECT_THAT(model->description(), HasSubstr("o2c features v"));
-  EXPECT_THAT(r->report, HasSubstr("free-site feature"));
+}
+
+TEST_F(PrepareTest, ProgressIsReportedUntilDoneAndCountsTheSamples) {
+  auto policy = Policy::FromFile("testdata/policies/pipe.policy");
+  ASSERT_THAT(policy, IsOk());
+  PrepareOptions options = ShortOptions(TempDir("prepare_progress"));
+  options.raw_words = true;
+  std::vector<PrepareProgress> reports;
+  options.on_progress = [&](const PrepareProgress& p) { reports.push_back(p); };
+  auto r = Prepare(*policy, options);
+  ASSERT_THAT(r, IsOk());
+  ASSERT_GE(reports.size(), 2u);  // a one-second workload, ten reports a second
+  for (size_t i = 0; i + 1 < reports.size(); ++i) {
+    EXPECT_FALSE(reports[i].done) << i;
+    EXPECT_LE(reports[i].seconds, reports[i + 1].seconds) << i;
+    EXPECT_LE(reports[i].own_samples, reports[i + 1].own_samples) << i;
+  }
+  const PrepareProgress& last = reports.back();
+  EXPECT_TRUE(last.done);
+  EXPECT_EQ(last.own_samples + last.kernel_samples, r->dataset.num_rows());
+  EXPECT_DOUBLE_EQ(last.seconds, r->profile_seconds);
+  ASSERT_TRUE(r->raw_dataset.has_value());
+  EXPECT_EQ(r->raw_dataset->num_rows(), r->dataset.num_rows());
+  EXPECT_EQ(r->raw_dataset->labels, r->dataset.labels);
+  EXPECT_EQ(r->raw_dataset->schema.Name(0), "raw0");
+  EXPECT_THAT(r->files, ::testing::Contains(TempDir("prepare_progress") + "/dataset_raw.o2cd"));
 }
 
 TEST_F(PrepareTest, FailingWorkloadReportsItsExitStatus) {
