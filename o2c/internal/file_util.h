@@ -10,9 +10,14 @@
 namespace o2c::internal {
 
 // The bytes of `path`, or NotFound / an errno status naming the file.
+// Thread-compatible: no shared state.
 absl::StatusOr<std::string> ReadFileBytes(const std::string& path);
-// Replaces `path` with `bytes` (through a temporary file and a rename, so a
-// crash never leaves half a model behind).
+// Replaces `path` with `bytes`: writes a new, uniquely named temporary file in
+// the same directory (created exclusively, never through a symlink), syncs it
+// and renames it over `path`, so a crash never leaves half a file behind and
+// a symlink planted at `path` is replaced, not followed. On error the
+// temporary is removed and the status names `path` and the failing step.
+// Safe to call concurrently, also for the same `path` (the last rename wins).
 absl::Status WriteFileBytes(const std::string& path, const std::string& bytes);
 
 }  // namespace o2c::internal
