@@ -44,7 +44,9 @@ absl::StatusOr<int> CreateTemporaryNextTo(const std::filesystem::path& target,
                                                " attempts"));
 }
 
-bool WriteAll(int fd, const std::string& bytes) {
+}  // namespace
+
+bool WriteAll(int fd, absl::string_view bytes) {
   for (size_t done = 0; done < bytes.size();) {
     const ssize_t n = write(fd, bytes.data() + done, bytes.size() - done);
     if (n < 0 && errno == EINTR) continue;
@@ -53,8 +55,6 @@ bool WriteAll(int fd, const std::string& bytes) {
   }
   return true;
 }
-
-}  // namespace
 
 absl::StatusOr<std::string> ReadFileBytes(const std::string& path) {
   std::ifstream in(path, std::ios::binary);

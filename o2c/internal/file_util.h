@@ -6,6 +6,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 
 namespace o2c::internal {
 
@@ -19,6 +20,9 @@ absl::StatusOr<std::string> ReadFileBytes(const std::string& path);
 // temporary is removed and the status names `path` and the failing step.
 // Safe to call concurrently, also for the same `path` (the last rename wins).
 absl::Status WriteFileBytes(const std::string& path, const std::string& bytes);
+// Writes all of `bytes` to `fd`, retrying short writes and EINTR; false on
+// error with errno set. Does not take ownership of `fd`.
+bool WriteAll(int fd, absl::string_view bytes);
 
 }  // namespace o2c::internal
 
