@@ -104,6 +104,7 @@ TEST(TreeProgramTest, EdgeThresholdsAndValues) {
   for (int64_t t : thresholds) {
     ml::DecisionTree stump;
     stump.num_features = 1;
+    stump.num_classes = 8;
     stump.nodes.resize(3);
     stump.nodes[0] = {.feature = 0, .threshold = t, .left = 1, .right = 2};
     stump.nodes[1] = {.label = 4, .leaf_id = 0};
