@@ -2,12 +2,12 @@
 // that answers differently would make the benchmark meaningless).
 #include "bench/tree_interpreter.h"
 
-#include <map>
 #include <random>
 
 #include "gtest/gtest.h"
 #include "o2c/bpf/codegen/random_trees.h"
 #include "o2c/bpf/codegen/tree_program.h"
+#include "o2c/ml/random_forest.h"
 #include "testing/kernel_test.h"
 
 namespace o2c::bpf {
@@ -24,18 +24,14 @@ TEST(TreeInterpreterTest, TreeAndForestDecideAsTheHost) {
     absl::Span<const ml::DecisionTree> model(forest.data(), trees);
     auto interpreter = TreeInterpreter::Load(model);
     ASSERT_TRUE(interpreter.ok()) << interpreter.status();
+    const ml::RandomForest voting{.trees = {model.begin(), model.end()}, .num_classes = 3};
     for (int s = 0; s < 2000; ++s) {
       std::vector<int64_t> x = RandomSample(model[s % trees], rng);
       o2c_verdict v;
       ASSERT_TRUE(RunPacketAudition((*interpreter)->prog_fd(), AuditionPacket(x), 1, &v).ok());
       int32_t label = model[0].Predict(x).label, leaf = model[0].Predict(x).leaf_id;
       if (trees > 1) {
-        std::map<int32_t, int> votes;
-        for (const ml::DecisionTree& t : model) ++votes[t.Predict(x).label];
-        label = votes.begin()->first;
-        for (auto [l, n] : votes) {
-          if (n > votes[label]) label = l;
-        }
+        label = voting.Predict(x);
         leaf = -1;
       }
       ASSERT_EQ(v.label, label) << "sample " << s << ", " << trees << " trees";

@@ -112,7 +112,7 @@ absl::StatusOr<AuditionVerdict> AuditionModel::Predict(absl::Span<const int64_t>
   v.class_name = p.label < static_cast<int>(class_names_.size()) ? class_names_[p.label]
                                                                  : absl::StrCat(p.label);
   v.leaf_id = p.leaf_id;
-  v.path = std::move(p.path);
+  v.path = tree_.Path(features);
   return v;
 }
 

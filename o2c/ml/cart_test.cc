@@ -209,9 +209,8 @@ TEST(CartTest, FitsTrainingDataAndRespectsDepth) {
   DecisionTree t = MustTrain(d, o);
   int correct = 0;
   for (int i = 0; i < d.num_rows(); ++i) {
-    TreePrediction p = t.Predict(d.Row(i));
-    EXPECT_LE(p.path.size(), 6u);
-    correct += p.label == d.labels[i];
+    EXPECT_LE(t.Path(d.Row(i)).size(), 6u);
+    correct += t.Predict(d.Row(i)).label == d.labels[i];
   }
   EXPECT_GT(correct, d.num_rows() * 8 / 10);
 }

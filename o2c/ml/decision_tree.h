@@ -32,28 +32,41 @@ struct TreeNode {
 struct TreePrediction {
   int32_t label = 0;
   int32_t leaf_id = -1;
-  std::vector<int32_t> path;  // node indexes from the root to the leaf
 };
 
-// A tree: nodes[0] is the root. Valid trees have every child index in range,
-// no cycles, and leaf ids dense in [0, num_leaves).
+// A tree: nodes[0] is the root. Valid trees (tree_check.h) have every child
+// index in range, no cycles, and leaf ids dense in [0, num_leaves); the walks
+// below assume a valid tree and `x` with num_features values.
 struct DecisionTree {
   std::vector<TreeNode> nodes;
   int32_t num_features = 0;
   int32_t num_classes = 2;
 
-  // Walks the tree; `x` has num_features values.
+  // The leaf `x` reaches. Allocates nothing: safe on hot paths.
   TreePrediction Predict(absl::Span<const int64_t> x) const {
-    TreePrediction p;
+    const TreeNode& leaf = nodes[Walk(x, [](int32_t) {})];
+    return {leaf.label, leaf.leaf_id};
+  }
+
+  // Node indexes from the root to the leaf `x` reaches, for explanations.
+  std::vector<int32_t> Path(absl::Span<const int64_t> x) const {
+    std::vector<int32_t> path;
+    const int32_t leaf = Walk(x, [&path](int32_t i) { path.push_back(i); });
+    path.push_back(leaf);
+    return path;
+  }
+
+ private:
+  // Index of the leaf `x` reaches; `on_split(i)` sees each internal node on
+  // the way, root first.
+  template <typename OnSplit>
+  int32_t Walk(absl::Span<const int64_t> x, OnSplit on_split) const {
     int32_t i = 0;
     while (!nodes[i].is_leaf()) {
-      p.path.push_back(i);
+      on_split(i);
       i = x[nodes[i].feature] <= nodes[i].threshold ? nodes[i].left : nodes[i].right;
     }
-    p.path.push_back(i);
-    p.label = nodes[i].label;
-    p.leaf_id = nodes[i].leaf_id;
-    return p;
+    return i;
   }
 };
 

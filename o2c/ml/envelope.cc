@@ -1,6 +1,7 @@
 #include "o2c/ml/envelope.h"
 
-#include <array>
+#include <zlib.h>
+
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
@@ -12,23 +13,11 @@ namespace {
 
 constexpr size_t kMagicSize = 4;
 
-std::array<uint32_t, 256> MakeCrcTable() {
-  std::array<uint32_t, 256> table{};
-  for (uint32_t i = 0; i < 256; ++i) {
-    uint32_t c = i;
-    for (int k = 0; k < 8; ++k) c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-    table[i] = c;
-  }
-  return table;
-}
-
 }  // namespace
 
 uint32_t Crc32(absl::string_view data) {
-  static const std::array<uint32_t, 256> table = MakeCrcTable();
-  uint32_t crc = 0xFFFFFFFFu;
-  for (unsigned char byte : data) crc = table[(crc ^ byte) & 0xFF] ^ (crc >> 8);
-  return crc ^ 0xFFFFFFFFu;
+  return static_cast<uint32_t>(
+      crc32_z(crc32_z(0, nullptr, 0), reinterpret_cast<const Bytef*>(data.data()), data.size()));
 }
 
 std::string SealEnvelope(const EnvelopeKind& kind, const std::string& payload) {

@@ -22,7 +22,7 @@ struct EnvelopeKind {
   const char* what;
 };
 
-// CRC-32 (IEEE 802.3, as zlib computes it) of `data`.
+// CRC-32 (IEEE 802.3) of `data`, computed by zlib.
 uint32_t Crc32(absl::string_view data);
 
 // The file bytes around `payload`.

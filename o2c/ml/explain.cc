@@ -38,10 +38,10 @@ std::string FormatRange(const Range& r, const FeatureSchema& schema) {
 std::string DescribePath(const DecisionTree& tree, const FeatureSchema& schema,
                          const std::vector<std::string>& class_names,
                          absl::Span<const int64_t> x) {
-  TreePrediction p = tree.Predict(x);
+  const std::vector<int32_t> path = tree.Path(x);
   std::vector<Range> ranges;  // in order of first use on the path
-  for (size_t i = 0; i + 1 < p.path.size(); ++i) {
-    const TreeNode& n = tree.nodes[p.path[i]];
+  for (size_t i = 0; i + 1 < path.size(); ++i) {
+    const TreeNode& n = tree.nodes[path[i]];
     Range* r = nullptr;
     for (Range& existing : ranges) {
       if (existing.feature == n.feature) r = &existing;
@@ -55,7 +55,7 @@ std::string DescribePath(const DecisionTree& tree, const FeatureSchema& schema,
   }
   std::vector<std::string> words;
   for (const Range& r : ranges) words.push_back(FormatRange(r, schema));
-  const std::string verdict = ClassName(class_names, p.label);
+  const std::string verdict = ClassName(class_names, tree.nodes[path.back()].label);
   if (words.empty()) return absl::StrCat("always -> ", verdict);
   return absl::StrCat(absl::StrJoin(words, " and "), " -> ", verdict);
 }
@@ -63,18 +63,19 @@ std::string DescribePath(const DecisionTree& tree, const FeatureSchema& schema,
 std::string DescribeSteps(const DecisionTree& tree, const FeatureSchema& schema,
                           const std::vector<std::string>& class_names,
                           absl::Span<const int64_t> x) {
-  TreePrediction p = tree.Predict(x);
+  const std::vector<int32_t> path = tree.Path(x);
   std::string out;
-  for (size_t i = 0; i + 1 < p.path.size(); ++i) {
-    const TreeNode& n = tree.nodes[p.path[i]];
+  for (size_t i = 0; i + 1 < path.size(); ++i) {
+    const TreeNode& n = tree.nodes[path[i]];
     const bool left = x[n.feature] <= n.threshold;
-    absl::StrAppend(&out, "node ", p.path[i], ": ", schema.Name(n.feature), " = ",
+    absl::StrAppend(&out, "node ", path[i], ": ", schema.Name(n.feature), " = ",
                     schema.FormatValue(n.feature, x[n.feature]), left ? " <= " : " > ",
                     schema.FormatValue(n.feature, n.threshold), left ? ", left" : ", right",
                     "\n");
   }
-  absl::StrAppend(&out, "node ", p.path.back(), ": leaf ", p.leaf_id, " -> ",
-                  ClassName(class_names, p.label), "\n");
+  const TreeNode& leaf = tree.nodes[path.back()];
+  absl::StrAppend(&out, "node ", path.back(), ": leaf ", leaf.leaf_id, " -> ",
+                  ClassName(class_names, leaf.label), "\n");
   return out;
 }
 

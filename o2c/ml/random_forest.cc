@@ -3,13 +3,20 @@
 #include <cmath>
 #include <random>
 
+#include "absl/container/fixed_array.h"
 #include "absl/strings/str_cat.h"
 #include "o2c/ml/criterion.h"
 
 namespace o2c::ml {
+namespace {
+
+constexpr size_t kInlineClasses = 16;
+
+}  // namespace
 
 int32_t RandomForest::Predict(absl::Span<const int64_t> x) const {
-  std::vector<double> votes(num_classes, 0.0);
+  // Inline storage: no allocation per call for up to kInlineClasses classes.
+  absl::FixedArray<double, kInlineClasses> votes(num_classes, 0.0);
   for (const DecisionTree& t : trees) votes[t.Predict(x).label] += 1;
   return MajorityLabel(votes);
 }

@@ -20,7 +20,8 @@ struct RandomForest {
   std::vector<DecisionTree> trees;
   int32_t num_classes = 2;
 
-  // Votes of the trees; most votes wins, ties to the lower label.
+  // Votes of the trees; most votes wins, ties to the lower label. Allocates
+  // nothing for forests of up to 16 classes.
   int32_t Predict(absl::Span<const int64_t> x) const;
 };
 

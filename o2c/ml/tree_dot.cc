@@ -6,9 +6,11 @@
 #include <cerrno>
 #include <cstring>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
+#include "o2c/internal/file_util.h"
 
 namespace o2c::ml {
 namespace {
@@ -24,16 +26,10 @@ std::string Weights(const TreeNode& n) {
   return absl::StrCat("\\n[", absl::StrJoin(n.class_weights, ", "), "]");
 }
 
-// Writes all of `data` to `fd`; false on error.
-bool WriteAll(int fd, const std::string& data) {
-  size_t done = 0;
-  while (done < data.size()) {
-    ssize_t n = write(fd, data.data() + done, data.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    done += static_cast<size_t>(n);
-  }
-  return true;
+// Closes `fd` once: sets it to -1.
+void CloseOnce(int& fd) {
+  if (fd >= 0) close(fd);
+  fd = -1;
 }
 
 }  // namespace
@@ -69,16 +65,16 @@ absl::Status RenderDot(const std::string& dot, const std::string& format,
         out_path, ": cannot render: graphviz's ", dot_binary,
         " is missing (install graphviz, see tools/setup.sh); write --dot instead"));
   }
-  int in_pipe[2], err_pipe[2];
-  if (pipe(in_pipe) != 0) return absl::ErrnoToStatus(errno, "pipe");
-  if (pipe(err_pipe) != 0) {
-    close(in_pipe[0]);
-    close(in_pipe[1]);
-    return absl::ErrnoToStatus(errno, "pipe");
+  int in_pipe[2] = {-1, -1}, err_pipe[2] = {-1, -1};
+  absl::Cleanup close_pipes = [&] {
+    for (int* fd : {&in_pipe[0], &in_pipe[1], &err_pipe[0], &err_pipe[1]}) CloseOnce(*fd);
+  };
+  if (pipe(in_pipe) != 0 || pipe(err_pipe) != 0) {
+    return absl::ErrnoToStatus(errno, absl::StrCat(out_path, ": pipe"));
   }
   const std::string type_flag = "-T" + format;
   pid_t pid = fork();
-  if (pid < 0) return absl::ErrnoToStatus(errno, "fork");
+  if (pid < 0) return absl::ErrnoToStatus(errno, absl::StrCat(out_path, ": fork"));
   if (pid == 0) {
     dup2(in_pipe[0], STDIN_FILENO);
     dup2(err_pipe[1], STDERR_FILENO);
@@ -90,10 +86,10 @@ absl::Status RenderDot(const std::string& dot, const std::string& format,
           static_cast<char*>(nullptr));
     _exit(127);
   }
-  close(in_pipe[0]);
-  close(err_pipe[1]);
-  const bool written = WriteAll(in_pipe[1], dot);
-  close(in_pipe[1]);
+  CloseOnce(in_pipe[0]);
+  CloseOnce(err_pipe[1]);
+  const bool written = internal::WriteAll(in_pipe[1], dot);
+  CloseOnce(in_pipe[1]);  // dot reads to end of file before it exits
   std::string errors;
   char buffer[512];
   for (ssize_t n; (n = read(err_pipe[0], buffer, sizeof(buffer))) != 0;) {
@@ -101,7 +97,6 @@ absl::Status RenderDot(const std::string& dot, const std::string& format,
     if (n < 0) break;
     errors.append(buffer, static_cast<size_t>(n));
   }
-  close(err_pipe[0]);
   int status = 0;
   while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }

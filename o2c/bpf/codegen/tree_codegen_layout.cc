@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "o2c/bpf/codegen/audition.h"
+#include "o2c/ml/tree_check.h"
 
 namespace o2c::bpf {
 namespace {
@@ -19,35 +20,28 @@ bool FitsInt32(int64_t v) {
 
 absl::StatusOr<TreeLayout> LayOutTree(const ml::DecisionTree& tree,
                                       const LayoutOptions& options) {
+  if (absl::Status valid = ml::ValidateTree(tree); !valid.ok()) return valid;
   const auto& nodes = tree.nodes;
   const int32_t n = static_cast<int32_t>(nodes.size());
-  if (n == 0) return absl::InvalidArgumentError("tree: no nodes");
-  const int32_t max_feature = std::min<int32_t>(tree.num_features, O2C_MAX_FEATURES);
 
   TreeLayout layout;
   layout.nodes.resize(n);
   std::vector<int32_t> parent(n, -1), depth(n, 0);
-  std::vector<bool> seen(n, false);
   // Preorder walk with an explicit stack: trees from files may be deep.
   std::vector<int32_t> stack = {0};
-  seen[0] = true;
   while (!stack.empty()) {
     int32_t i = stack.back();
     stack.pop_back();
     layout.preorder.push_back(i);
     const ml::TreeNode& node = nodes[i];
     if (node.is_leaf()) {
-      if (node.label < 0) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("tree: node ", i, ": negative label ", node.label));
-      }
       ++layout.leaves;
       continue;
     }
-    if (node.feature >= max_feature) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "tree: node ", i, ": feature ", node.feature, " outside [0, ", max_feature,
-          ") (num_features ", tree.num_features, ", O2C_MAX_FEATURES ", O2C_MAX_FEATURES, ")"));
+    if (node.feature >= O2C_MAX_FEATURES) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("tree: node ", i, ": feature ", node.feature, " outside [0, ",
+                       O2C_MAX_FEATURES, ") (O2C_MAX_FEATURES, the audition ABI)"));
     }
     if (depth[i] + 1 > kMaxTreeDepth) {
       return absl::OutOfRangeError(absl::StrCat("tree: deeper than ", kMaxTreeDepth,
@@ -55,15 +49,6 @@ absl::StatusOr<TreeLayout> LayOutTree(const ml::DecisionTree& tree,
     }
     layout.depth = std::max(layout.depth, depth[i] + 1);
     for (int32_t child : {node.right, node.left}) {
-      if (child < 0 || child >= n) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("tree: node ", i, ": child ", child, " out of range [0, ", n, ")"));
-      }
-      if (seen[child]) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "tree: node ", child, " is reached twice (again from node ", i, "): not a tree"));
-      }
-      seen[child] = true;
       parent[child] = i;
       depth[child] = depth[i] + 1;
       stack.push_back(child);

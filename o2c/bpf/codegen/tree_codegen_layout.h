@@ -51,10 +51,10 @@ struct TreeLayout {
   int32_t far_jumps = 0;
 };
 
-// Lays out `tree`. InvalidArgument naming the node for a malformed tree (no
-// root, child out of range, node reached twice, feature outside
-// [0, min(num_features, O2C_MAX_FEATURES)), negative label); OutOfRange when
-// it is deeper than kMaxTreeDepth or needs gotol that the options lack.
+// Lays out `tree`. InvalidArgument naming the node for a tree that
+// ml::ValidateTree refuses or that reads a feature >= O2C_MAX_FEATURES;
+// OutOfRange when it is deeper than kMaxTreeDepth or needs gotol that the
+// options lack.
 absl::StatusOr<TreeLayout> LayOutTree(const ml::DecisionTree& tree,
                                       const LayoutOptions& options);
 

@@ -74,19 +74,25 @@ TEST(TreeLayoutTest, RefusalsNameTheNode) {
   t.num_features = 2;
   t.nodes = {Split(0, 1, 1, 1), Leaf(0, 0)};
   EXPECT_THAT(LayOutTree(t, {}), StatusIs(absl::StatusCode::kInvalidArgument,
-                                          HasSubstr("node 1 is reached twice")));
+                                          HasSubstr("node 0: child 1 is reached twice")));
   t.nodes = {Split(0, 1, 1, 7), Leaf(0, 0)};
   EXPECT_THAT(LayOutTree(t, {}), StatusIs(absl::StatusCode::kInvalidArgument,
-                                          HasSubstr("node 0: child 7 out of range [0, 2)")));
+                                          HasSubstr("node 0: child 7 outside [1, 2)")));
   t.nodes = {Split(5, 1, 1, 2), Leaf(0, 0), Leaf(1, 1)};
   EXPECT_THAT(LayOutTree(t, {}), StatusIs(absl::StatusCode::kInvalidArgument,
                                           HasSubstr("node 0: feature 5 outside [0, 2)")));
+  t.num_features = 2000;
+  t.nodes = {Split(1500, 1, 1, 2), Leaf(0, 0), Leaf(1, 1)};
+  EXPECT_THAT(LayOutTree(t, {}),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("node 0: feature 1500 outside [0, 1024) (O2C_MAX_FEATURES")));
+  t.num_features = 2;
   t.nodes = {Split(0, 1, 1, 2), Leaf(-3, 0), Leaf(1, 1)};
   EXPECT_THAT(LayOutTree(t, {}), StatusIs(absl::StatusCode::kInvalidArgument,
-                                          HasSubstr("node 1: negative label -3")));
+                                          HasSubstr("node 1: label -3 outside [0, 2)")));
   t.nodes.clear();
   EXPECT_THAT(LayOutTree(t, {}), StatusIs(absl::StatusCode::kInvalidArgument,
-                                          HasSubstr("tree: no nodes")));
+                                          HasSubstr("tree has no nodes")));
 }
 
 TEST(TreeLayoutTest, RefusesTreesDeeperThanTheVerifierFollows) {

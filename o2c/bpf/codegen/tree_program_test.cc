@@ -7,13 +7,13 @@
 #include <chrono>
 #include <cstdlib>
 #include <limits>
-#include <map>
 #include <random>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "o2c/bpf/codegen/disassembler.h"
 #include "o2c/bpf/codegen/random_trees.h"
+#include "o2c/ml/random_forest.h"
 #include "testing/kernel_test.h"
 #include "testing/status_matchers.h"
 
@@ -39,6 +39,11 @@ void ExpectSameAsHost(absl::Span<const ml::DecisionTree> model, std::mt19937_64&
   LoadStats stats;
   auto fd = LoadAudition(*program, AuditionForm::kSyscall, {}, "", &stats);
   ASSERT_TRUE(fd.ok()) << what << ": " << fd.status();
+  // Forests vote as the host's RandomForest does.
+  ml::RandomForest forest{.trees = {model.begin(), model.end()}};
+  for (const ml::DecisionTree& t : model) {
+    forest.num_classes = std::max(forest.num_classes, t.num_classes);
+  }
   int mismatches = 0;
   for (int s = 0; s < samples && mismatches < 5; ++s) {
     const ml::DecisionTree& first = model[s % model.size()];
@@ -52,12 +57,7 @@ void ExpectSameAsHost(absl::Span<const ml::DecisionTree> model, std::mt19937_64&
       label = p.label;
       leaf = p.leaf_id;
     } else {
-      std::map<int32_t, int> votes;
-      for (const ml::DecisionTree& t : model) ++votes[t.Predict(x).label];
-      label = votes.begin()->first;
-      for (auto [l, n] : votes) {
-        if (n > votes[label]) label = l;  // ascending labels: ties keep the lower
-      }
+      label = forest.Predict(x);
       leaf = -1;
     }
     if (verdict->label != label || verdict->leaf_id != leaf) {
@@ -104,6 +104,7 @@ TEST(TreeProgramTest, EdgeThresholdsAndValues) {
   for (int64_t t : thresholds) {
     ml::DecisionTree stump;
     stump.num_features = 1;
+    stump.num_classes = 8;
     stump.nodes.resize(3);
     stump.nodes[0] = {.feature = 0, .threshold = t, .left = 1, .right = 2};
     stump.nodes[1] = {.label = 4, .leaf_id = 0};
