@@ -376,6 +376,12 @@ absl::StatusOr<std::unique_ptr<Enforcer>> Enforcer::Attach(const Compartment& co
       options.capabilities ? *options.capabilities : *probed;
   options.capabilities = nullptr;  // not kept: it need not outlive Attach
   if (model != nullptr) O2C_RETURN_IF_ERROR(CheckModel(*model));
+  // The policy's transition.threshold decides the leaves' verdicts when set.
+  std::optional<AuditionModel> thresholded;
+  if (model != nullptr && policy.own_threshold_set()) {
+    O2C_ASSIGN_OR_RETURN(thresholded, model->WithOwnThreshold(policy.own_threshold()));
+    model = &*thresholded;
+  }
   O2C_ASSIGN_OR_RETURN(bpf::KmemHookFlavor flavor, bpf::ChooseKmemHookFlavor(capabilities));
   O2C_ASSIGN_OR_RETURN(bpf::AddressRange kernel_text, kallsyms.KernelText());
 
@@ -403,6 +409,9 @@ absl::StatusOr<std::unique_ptr<Enforcer>> Enforcer::Attach(const Compartment& co
     mechanisms.hooks.push_back(std::move(quarantine));
   }
   mechanisms.not_enforced = NotEnforced();
+  for (const std::string& rule : policy.UnenforcedRules()) {
+    mechanisms.not_enforced.push_back(rule);
+  }
 
   // Attach the entry points and start in the first phase.
   O2C_RETURN_IF_ERROR(state->programs->Attach());
