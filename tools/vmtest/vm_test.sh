@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# vm_test.sh PROGRAM [ARGS...]: the VM-tier twin of a kernel-tier test (see
-# //tools/bazel:kernel_test.bzl). Runs PROGRAM inside Debian's stock kernel
-# under qemu, with the test's testdata/ (if any) at its working directory.
+# vm_test.sh --kernel NAME PROGRAM [ARGS...]: a VM-tier twin of a kernel-tier
+# test (see //tools/bazel:kernel_test.bzl). Runs PROGRAM inside Debian's stock
+# kernel NAME (tools/vmtest/vmtest.py --kernel) under qemu, with the test's
+# testdata/ (if any) at its working directory.
 set -euo pipefail
 runfiles="${TEST_SRCDIR:-$PWD}/${TEST_WORKSPACE:-o2c}"
 files=()
