@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # `o2c probe` end to end. On the restricted host (kernel tier) fentry, fexit,
 # fmod_ret and lsm must read refused with EPERM and kprobes with ENOENT; in
-# Debian's stock kernel (VM tier, run with "vm") they must all read as working.
+# Debian's stock kernels (VM tier, run with "vm [bookworm|trixie]") they must
+# all read as working.
 set -euo pipefail
 runfiles="${TEST_SRCDIR}/${TEST_WORKSPACE}"
 o2c="${runfiles}/examples/o2c"
 if [[ "${1:-host}" == vm ]]; then
-  out=$(/usr/bin/python3 "${runfiles}/tools/vmtest/vmtest.py" --timeout 600 "${o2c}" probe) ||
+  out=$(/usr/bin/python3 "${runfiles}/tools/vmtest/vmtest.py" --kernel "${2:-bookworm}" --timeout 600 \
+    "${o2c}" probe) ||
     { echo "${out}"; exit 1; }
 else
   if [[ $(id -u) -ne 0 ]]; then

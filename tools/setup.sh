@@ -14,7 +14,7 @@ packages=(
   # tree pictures, model comparison
   graphviz python3 python3-sklearn
   # VM tier: Debian's stock kernel under qemu, busybox initramfs, module builds
-  qemu-system-x86 busybox-static cpio xz-utils kmod dwarves
+  qemu-system-x86 busybox-static cpio xz-utils zstd kmod dwarves
 )
 
 if [[ $(id -u) -ne 0 ]]; then
@@ -35,12 +35,13 @@ else
   apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 
-# The VM tier's kernel: Debian's stock linux-image-amd64, cached outside the
-# source tree (tools/vmtest/fetch_kernel.sh; a no-op once cached).
-bash "$(dirname "$0")/vmtest/fetch_kernel.sh"
-# The VM tier's test module (testdata/vulnmod) is built against that kernel's
-# headers: Debian's linux-headers package of the same version.
-vm_version=$(cat "${O2C_VMTEST_CACHE:-/var/cache/o2c-vmtest}/current/VERSION")
+# The VM tier's kernels: Debian 12's and Debian 13's stock linux-image-amd64,
+# cached outside the source tree (tools/vmtest/fetch_kernel.sh; a no-op once
+# cached).
+bash "$(dirname "$0")/vmtest/fetch_kernel.sh" bookworm trixie
+# The VM tier's test module (testdata/vulnmod) is built against Debian 12's
+# kernel headers: Debian's linux-headers package of the same version.
+vm_version=$(cat "${O2C_VMTEST_CACHE:-/var/cache/o2c-vmtest}/current-bookworm/VERSION")
 if ! dpkg-query -W -f='${Status}' "linux-headers-${vm_version}" 2>/dev/null |
     grep -q "install ok installed"; then
   echo "setup.sh: installing linux-headers-${vm_version}"

@@ -1,19 +1,26 @@
 """o2c_kernel_test: a test that loads real BPF programs into a kernel.
 
-Declares two tests from one rule:
+Declares from one rule:
 - `name`: the kernel tier, on this machine's kernel (tags "kernel" and
   "no-sandbox": Bazel's linux-sandbox makes every BPF load fail with EPERM);
-- `name + "_vm"`: the VM tier, the same binary inside Debian's stock kernel
-  under qemu (tools/vmtest), tags "vm" and "no-sandbox".
+- the VM tier, the same binary inside Debian's stock kernels under qemu
+  (tools/vmtest), tags "vm" and "no-sandbox": `name + "_vm"` in Debian 12's
+  6.1 (bookworm) and `name + "_vm_trixie"` in Debian 13's 6.12 (trixie).
 One boot per test target: a boot costs ~2.5 s under TCG, cheap next to the
 clarity of one result per target, and Bazel runs two at once.
 """
 
 load("@rules_cc//cc:defs.bzl", "cc_test")
 
-def o2c_kernel_test(name, srcs, deps = [], data = [], tags = [], vm = True, host = True,
-                    **kwargs):
-    """A kernel-tier gtest (O2C_REQUIRE_KERNEL() inside) and its VM twin.
+# VM-tier target suffix per guest kernel (tools/vmtest/vmtest.py --kernel).
+_VM_SUFFIX = {
+    "bookworm": "_vm",
+    "trixie": "_vm_trixie",
+}
+
+def o2c_kernel_test(name, srcs, deps = [], data = [], tags = [], vm = True,
+                    vm_kernels = ["bookworm", "trixie"], host = True, **kwargs):
+    """A kernel-tier gtest (O2C_REQUIRE_KERNEL() inside) and its VM twins.
 
     Args:
       name: the test's name.
@@ -22,7 +29,9 @@ def o2c_kernel_test(name, srcs, deps = [], data = [], tags = [], vm = True, host
         status_matchers come with it).
       data: runtime files; testdata/ among them is copied into the VM.
       tags: extra tags.
-      vm: also declare the `_vm` twin.
+      vm: also declare VM twins.
+      vm_kernels: the guest kernels that get a twin, by Debian suite
+        ("bookworm", "trixie").
       host: run on this machine's kernel too; False for what only the VM's
         kernel can do (loading a module): the host test is then "manual",
         built for the VM but not run by `bazel test //...`.
@@ -42,11 +51,13 @@ def o2c_kernel_test(name, srcs, deps = [], data = [], tags = [], vm = True, host
         tags = tags + ["kernel", "no-sandbox"] + ([] if host else ["manual"]),
         **kwargs
     )
-    if vm:
+    for kernel in (vm_kernels if vm else []):
+        if kernel not in _VM_SUFFIX:
+            fail("%s: unknown vm_kernels entry %r (one of %s)" % (name, kernel, sorted(_VM_SUFFIX)))
         native.sh_test(
-            name = name + "_vm",
+            name = name + _VM_SUFFIX[kernel],
             srcs = ["//tools/vmtest:vm_test.sh"],
-            args = ["$(rootpath :%s)" % name],
+            args = ["--kernel", kernel, "$(rootpath :%s)" % name],
             data = [":" + name, "//tools/vmtest:harness"] + data,
             tags = tags + ["vm", "no-sandbox"],
             timeout = "long",
