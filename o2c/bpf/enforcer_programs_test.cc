@@ -206,6 +206,14 @@ TEST_F(EnforcerProgramsTest, KillActionKillsTheFreeingChildOnly) {
   EXPECT_GE(s[O2C_STAT_KILLS], 1u);
   EXPECT_GE(s[O2C_STAT_VIOLATIONS], 1u);
   EXPECT_TRUE(programs->quarantined());
+  std::vector<o2c_event> events;
+  DrainEvents(*programs, &events);
+  ASSERT_FALSE(events.empty());
+  const o2c_event& first = events.front();
+  EXPECT_EQ(first.kind, uint32_t{O2C_EVENT_VIOLATION});
+  EXPECT_EQ(first.context, uint32_t{O2C_CONTEXT_PROCESS}) << ContextName(o2c_context(first.context));
+  EXPECT_EQ(first.actions, uint32_t{O2C_ACTION_AUDIT | O2C_ACTION_KILL | O2C_ACTION_QUARANTINE});
+  EXPECT_EQ(first.flags & O2C_EVENT_NOT_SIGNALLED, 0u);
   // The parent closes pipes of its own, unharmed (out of the enforcer's scope).
   std::vector<Pipe> mine = OpenPipes(2);
   CloseAll(mine);
