@@ -436,7 +436,8 @@ SEC("tp_btf/kmem_cache_free")
 int BPF_PROG(btf_kmem_cache_free, unsigned long call_site, const void *ptr,
              struct kmem_cache *s)
 {
-  on_free(ctx, &audition_cache_free, &scratch_cache_free, O2C_HOOK_CACHE_FREE, call_site, (__u64)ptr, s);
+  on_free(ctx, &audition_cache_free, &scratch_cache_free, O2C_HOOK_CACHE_FREE, call_site,
+          (__u64)ptr, s);
   return 0;
 }
 
@@ -474,7 +475,8 @@ int BPF_PROG(raw_kfree, __u64 call_site, __u64 ptr)
 SEC("raw_tp/kmem_cache_free")
 int BPF_PROG(raw_kmem_cache_free, __u64 call_site, __u64 ptr, __u64 s)
 {
-  on_free(ctx, &audition_cache_free, &scratch_cache_free, O2C_HOOK_CACHE_FREE, call_site, ptr, (struct kmem_cache *)s);
+  on_free(ctx, &audition_cache_free, &scratch_cache_free, O2C_HOOK_CACHE_FREE, call_site, ptr,
+          (struct kmem_cache *)s);
   return 0;
 }
 

@@ -211,7 +211,8 @@ TEST_F(EnforcerProgramsTest, KillActionKillsTheFreeingChildOnly) {
   ASSERT_FALSE(events.empty());
   const o2c_event& first = events.front();
   EXPECT_EQ(first.kind, uint32_t{O2C_EVENT_VIOLATION});
-  EXPECT_EQ(first.context, uint32_t{O2C_CONTEXT_PROCESS}) << ContextName(o2c_context(first.context));
+  EXPECT_EQ(first.context, uint32_t{O2C_CONTEXT_PROCESS})
+      << ContextName(o2c_context(first.context));
   EXPECT_EQ(first.actions, uint32_t{O2C_ACTION_AUDIT | O2C_ACTION_KILL | O2C_ACTION_QUARANTINE});
   EXPECT_EQ(first.flags & O2C_EVENT_NOT_SIGNALLED, 0u);
   // The parent closes pipes of its own, unharmed (out of the enforcer's scope).
@@ -449,6 +450,11 @@ TEST_F(EnforcerProgramsTest, BadLimitsAreRefused) {
   EXPECT_THAT(EnforcerPrograms::Load(config_),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("ring buffer of 5000 bytes; want a power of 2")));
+  config_.ringbuf_bytes = 4096;
+  config_.verdict_ringbuf_bytes = 6000;
+  EXPECT_THAT(EnforcerPrograms::Load(config_),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("enforcer's verdicts: ring buffer of 6000 bytes")));
 }
 
 }  // namespace

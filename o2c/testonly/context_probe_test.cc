@@ -56,7 +56,8 @@ TEST(ContextProbeTest, ClassifiesInterruptsTasksAndKernelThreads) {
   for (const Expected& e : expected) {
     EXPECT_GE(seen(e.hook, e.context), 1u) << "hook " << e.hook;
     for (int c = 0; c < O2C_PROBE_CONTEXTS; ++c) {
-      if (c != e.context) EXPECT_EQ(seen(e.hook, o2c_context(c)), 0u) << "hook " << e.hook << " context " << c;
+      if (c == e.context) continue;
+      EXPECT_EQ(seen(e.hook, o2c_context(c)), 0u) << "hook " << e.hook << " context " << c;
     }
   }
   EXPECT_GE(seen(O2C_PROBE_SCHED_SWITCH, O2C_CONTEXT_KTHREAD), 1u);
