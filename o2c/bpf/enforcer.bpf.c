@@ -4,15 +4,22 @@
  * read the object pointer; the loader enables one flavour). Tracepoints,
  * not kprobes or fentry, even where those work: see kmem_hooks.h.
  *
- * - allocation at a compartment allocation site: track the object;
+ * - allocation at a compartment allocation site: track the object (unless
+ *   the heap or the allocating uid's quota is full: then the heap is
+ *   incomplete);
  * - free of a tracked object: untrack it (counting frees by outside code);
  * - free of an untracked object at a compartment free site: in the
  *   transition phase, extract its features and tail-call the generated
  *   audition tree, whose verdict comes back in the verdict_* continuation;
- *   in the final phase, a violation.
- * A violation is recorded with its stack, and by policy the task gets
- * SIGKILL and the compartment is quarantined. A tracepoint sees a free
- * before it happens but cannot skip it: this detects, it does not block. */
+ *   in the final phase, a violation once user space confirmed the phase
+ *   (final_confirmed), an audition before that (a late audition).
+ * While the heap is incomplete, an untracked free may be an object we failed
+ * to track: it is auditioned, and its violation is recorded but takes no
+ * action (downgraded). A violation is recorded with its stack, and by policy
+ * the task gets SIGKILL (only a user task in process context: see
+ * lib/context.bpf.h) and the compartment is quarantined. A tracepoint sees a
+ * free before it happens but cannot skip it: this detects, it does not
+ * block. */
 #include "vmlinux.h"
 
 #include <bpf/bpf_core_read.h>
@@ -32,9 +39,21 @@ const volatile __u32 actions = O2C_ACTION_AUDIT;
 const volatile __u32 object_events = 1; /* TRACKED / FREED events on or off */
 /* Only this process's events (tests, demos); 0: the whole system. */
 const volatile __u32 target_tgid = 0;
+/* Most live tracked objects one uid may own; 0: no per-uid limit. */
+const volatile __u32 uid_quota = 0;
+/* The verdict ring's size: bulk verdict records (auditions, untracked
+ * allocations) may fill half of it, the other half is kept for violations. */
+const volatile __u64 verdict_ring_bytes = 1 << 18;
 
 /* Written by user space while attached (aligned 32-bit stores: atomic). */
 __u32 phase = O2C_PHASE_TRANSITION;
+/* User space proved no object from before the attach is alive (a census),
+ * or the operator decided so: final-phase untracked frees are violations. */
+__u32 final_confirmed = 0;
+/* Some compartment object may be untracked: set here when an allocation
+ * could not be tracked, by user space when it saw missed allocation runs;
+ * cleared by user space only. */
+__u32 heap_incomplete = 0;
 
 struct {
   __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -43,60 +62,128 @@ struct {
   __type(value, __u64);
 } stats SEC(".maps");
 
+/* Object events (TRACKED / FREED): many, and may be lost. */
 struct {
   __uint(type, BPF_MAP_TYPE_RINGBUF);
   __uint(max_entries, 1 << 20); /* the policy's size, set by the loader */
 } events SEC(".maps");
 
-/* One audition in flight per CPU: features in, verdict out. */
+/* Verdicts (violations, auditions, untracked allocations): object events
+ * cannot take their place. */
 struct {
+  __uint(type, BPF_MAP_TYPE_RINGBUF);
+  __uint(max_entries, 1 << 18); /* set by the loader */
+} verdicts SEC(".maps");
+
+/* Live tracked objects per uid (only with a uid_quota). */
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(max_entries, 4096); /* set by the loader */
+  __type(key, __u32);
+  __type(value, __u64);
+} uid_live SEC(".maps");
+
+/* One audition in flight per CPU and free hook: features in, verdict out.
+ * A hook has its own, so a kfree in an interrupt arriving during a
+ * kmem_cache_free audition cannot overwrite it (a hook does not nest in
+ * itself: the kernel skips a program's nested runs on one CPU). */
+struct o2c_scratch_map {
   __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
   __uint(max_entries, 1);
   __type(key, __u32);
   __type(value, struct o2c_audition);
-} scratch SEC(".maps");
+};
+struct o2c_scratch_map scratch_kfree SEC(".maps");
+struct o2c_scratch_map scratch_cache_free SEC(".maps");
+
+/* What the continuation must know besides the audition: per CPU, per hook. */
+enum o2c_free_hook { O2C_HOOK_KFREE = 0, O2C_HOOK_CACHE_FREE = 1, O2C_HOOKS };
+struct o2c_pending {
+  __u32 flags; /* enum o2c_event_flag bits decided before the audition */
+  __u32 reserved;
+};
+struct {
+  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+  __uint(max_entries, O2C_HOOKS);
+  __type(key, __u32);
+  __type(value, struct o2c_pending);
+} pending SEC(".maps");
 
 /* Per free hook (tail calls stay within one attach point): slot
  * O2C_AUDITION_SLOT_TREE holds the generated tree loaded for that hook,
  * O2C_AUDITION_SLOT_VERDICT the verdict_* continuation below. */
-struct {
+struct o2c_audition_array {
   __uint(type, BPF_MAP_TYPE_PROG_ARRAY);
   __uint(max_entries, O2C_AUDITION_SLOTS);
   __type(key, __u32);
   __type(value, __u32);
-} audition_kfree SEC(".maps");
+};
+struct o2c_audition_array audition_kfree SEC(".maps");
+struct o2c_audition_array audition_cache_free SEC(".maps");
 
-struct {
-  __uint(type, BPF_MAP_TYPE_PROG_ARRAY);
-  __uint(max_entries, O2C_AUDITION_SLOTS);
-  __type(key, __u32);
-  __type(value, __u32);
-} audition_cache_free SEC(".maps");
-
+#include "o2c/bpf/lib/context.bpf.h"
 #include "o2c/bpf/lib/heap_tracker.bpf.h"
 #include "o2c/bpf/lib/stats.bpf.h"
+
+/* kfree(NULL), kfree(ZERO_SIZE_PTR): not objects (ZERO_OR_NULL_PTR). */
+#define O2C_ZERO_OR_NULL_MAX 16
 
 static __always_inline bool out_of_scope(void)
 {
   return target_tgid && (bpf_get_current_pid_tgid() >> 32) != target_tgid;
 }
 
-static __always_inline void violation(void *ctx, __u32 kind, __u64 object, __u64 site,
-                                      __s64 size, __s32 label, __s32 leaf_id)
+static __always_inline struct o2c_event *verdict_reserve(__u32 kind, __u64 object, __u64 site)
 {
+  return o2c_event_reserve(&verdicts, O2C_STAT_VERDICT_EVENTS_LOST, kind, object, site);
+}
+
+/* For records that can come in bursts: never past half the verdict ring, so
+ * a burst cannot crowd out the violations behind it. */
+static __always_inline struct o2c_event *verdict_reserve_bulk(__u32 kind, __u64 object,
+                                                              __u64 site)
+{
+  if (bpf_ringbuf_query(&verdicts, BPF_RB_AVAIL_DATA) > verdict_ring_bytes / 2) {
+    o2c_count(O2C_STAT_EVENTS_LOST);
+    o2c_count(O2C_STAT_VERDICT_EVENTS_LOST);
+    return NULL;
+  }
+  return verdict_reserve(kind, object, site);
+}
+
+static __always_inline void verdict_submit(struct o2c_event *e)
+{
+  o2c_event_submit(e, O2C_STAT_VERDICT_EVENTS);
+}
+
+static __always_inline struct o2c_event *object_reserve(__u32 kind, __u64 object, __u64 site)
+{
+  return o2c_event_reserve(&events, O2C_STAT_OBJECT_EVENTS_LOST, kind, object, site);
+}
+
+/* `flags`: enum o2c_event_flag bits; a downgraded violation takes no action
+ * but AUDIT. */
+static __always_inline void violation(void *ctx, __u32 kind, __u64 object, __u64 site,
+                                      __s64 size, __s32 label, __s32 leaf_id, __u32 flags)
+{
+  __u32 allowed = (flags & O2C_EVENT_DOWNGRADED) ? O2C_ACTION_AUDIT : actions;
+  __u32 context = o2c_current_context();
   __u32 taken = O2C_ACTION_AUDIT;
   struct o2c_event *e;
 
   o2c_count(O2C_STAT_VIOLATIONS);
-  if (actions & O2C_ACTION_KILL) {
+  if (allowed & O2C_ACTION_KILL) {
     /* Delivered before the task returns to user space: the exploit never
      * takes its next step. The free itself still happens. */
-    if (bpf_send_signal(9 /* SIGKILL */) == 0) {
+    if (context == O2C_CONTEXT_PROCESS && bpf_send_signal(9 /* SIGKILL */) == 0) {
       o2c_count(O2C_STAT_KILLS);
       taken |= O2C_ACTION_KILL;
+    } else {
+      o2c_count(O2C_STAT_NOT_SIGNALLED);
+      flags |= O2C_EVENT_NOT_SIGNALLED;
     }
   }
-  if (actions & O2C_ACTION_QUARANTINE) {
+  if (allowed & O2C_ACTION_QUARANTINE) {
     __u32 zero = 0;
     __u32 *q = bpf_map_lookup_elem(&quarantine, &zero);
 
@@ -105,7 +192,7 @@ static __always_inline void violation(void *ctx, __u32 kind, __u64 object, __u64
       taken |= O2C_ACTION_QUARANTINE;
     }
   }
-  e = o2c_event_reserve(O2C_EVENT_VIOLATION, object, site);
+  e = verdict_reserve(O2C_EVENT_VIOLATION, object, site);
   if (!e)
     return;
   e->detail = kind;
@@ -113,13 +200,58 @@ static __always_inline void violation(void *ctx, __u32 kind, __u64 object, __u64
   e->label = label;
   e->leaf_id = leaf_id;
   e->actions = taken;
+  e->context = context;
+  e->flags = flags;
   e->stack_bytes = bpf_get_stack(ctx, e->stack, sizeof(e->stack), 0);
-  o2c_event_submit(e);
+  verdict_submit(e);
 }
 
 static __always_inline __u64 object_size(struct kmem_cache *s)
 {
   return s ? BPF_CORE_READ(s, object_size) : 0;
+}
+
+/* A compartment allocation that is not tracked: its free will look foreign. */
+static __always_inline void not_tracked(__u32 reason, __u64 ptr, __u64 call_site, __u64 size)
+{
+  struct o2c_event *e;
+
+  o2c_count(reason == O2C_UNTRACKED_UID_QUOTA ? O2C_STAT_UID_QUOTA : O2C_STAT_MAP_FULL);
+  /* Read first: a store on every failure would bounce the line between CPUs. */
+  if (!heap_incomplete)
+    heap_incomplete = 1;
+  e = verdict_reserve_bulk(O2C_EVENT_MAP_FULL, ptr, call_site);
+  if (e) {
+    e->detail = reason;
+    e->size = size;
+    verdict_submit(e);
+  }
+}
+
+/* Charges one live object to `uid`; false when its quota is reached. */
+static __always_inline bool charge_uid(__u32 uid)
+{
+  __u64 zero = 0, *live = bpf_map_lookup_elem(&uid_live, &uid);
+
+  if (!live) {
+    bpf_map_update_elem(&uid_live, &uid, &zero, BPF_NOEXIST);
+    live = bpf_map_lookup_elem(&uid_live, &uid);
+    if (!live)
+      return false; /* too many uids: as if over quota */
+  }
+  if (__sync_fetch_and_add(live, 1) >= uid_quota) {
+    __sync_fetch_and_add(live, -1);
+    return false;
+  }
+  return true;
+}
+
+static __always_inline void uncharge_uid(__u32 uid)
+{
+  __u64 *live = bpf_map_lookup_elem(&uid_live, &uid);
+
+  if (live)
+    __sync_fetch_and_add(live, -1);
 }
 
 /* `size` is the allocation's size, or 0 when it is the cache's object size:
@@ -131,7 +263,8 @@ static __always_inline void on_alloc(__u64 call_site, __u64 ptr, __u64 size,
   struct o2c_event *e;
   enum o2c_track_result tracked;
 
-  if (!ptr || !in_ranges(alloc_sites, nr_alloc_sites, call_site) || out_of_scope())
+  if (ptr <= O2C_ZERO_OR_NULL_MAX || !in_ranges(alloc_sites, nr_alloc_sites, call_site) ||
+      out_of_scope())
     return;
   info.size = cache ? object_size(cache) : size;
   info.site = call_site;
@@ -140,51 +273,63 @@ static __always_inline void on_alloc(__u64 call_site, __u64 ptr, __u64 size,
    * clock, 40% of this path (pipe_loop_bench), and tracing programs may not
    * use the coarse clock. */
   info.jiffies = bpf_jiffies64();
+  info.uid = (__u32)bpf_get_current_uid_gid();
+  info.reserved = 0;
+  if (uid_quota && !charge_uid(info.uid)) {
+    not_tracked(O2C_UNTRACKED_UID_QUOTA, ptr, call_site, size);
+    return;
+  }
   tracked = o2c_track(ptr, &info);
   if (tracked == O2C_TRACK_FULL) {
-    o2c_count(O2C_STAT_MAP_FULL);
-    e = o2c_event_reserve(O2C_EVENT_MAP_FULL, ptr, call_site);
-    if (e) {
-      e->size = size;
-      o2c_event_submit(e);
-    }
+    if (uid_quota)
+      uncharge_uid(info.uid);
+    not_tracked(O2C_UNTRACKED_HEAP_FULL, ptr, call_site, size);
     return;
   }
   o2c_count(O2C_STAT_TRACKED);
   if (tracked == O2C_TRACKED_IN_OVERFLOW)
     o2c_count(O2C_STAT_OVERFLOWED);
   if (object_events) {
-    e = o2c_event_reserve(O2C_EVENT_TRACKED, ptr, call_site);
+    e = object_reserve(O2C_EVENT_TRACKED, ptr, call_site);
     if (e) {
       e->size = size;
-      o2c_event_submit(e);
+      o2c_event_submit(e, O2C_STAT_OBJECT_EVENTS);
     }
   }
 }
 
-/* `cache` is the object's slab cache, or NULL for kfree (size unknown). */
-static __always_inline void on_free(void *ctx, void *prog_array, __u64 call_site, __u64 ptr,
-                                    struct kmem_cache *cache)
+/* `cache` is the object's slab cache, or NULL for kfree (size unknown).
+ * `scratch` and `prog_array` are `hook`'s. */
+static __always_inline void on_free(void *ctx, void *prog_array, void *scratch, __u32 hook,
+                                    __u64 call_site, __u64 ptr, struct kmem_cache *cache)
 {
   struct o2c_extractor_config cfg = o2c_compartment_extractor();
+  struct o2c_pending *p;
   struct o2c_object info;
   struct o2c_audition *a;
   struct o2c_event *e;
-  __u32 zero = 0;
+  __u32 zero = 0, flags = 0;
   __s64 size;
 
-  if (!ptr || out_of_scope())
+  if (ptr <= O2C_ZERO_OR_NULL_MAX) {
+    if (ptr)
+      o2c_count(O2C_STAT_IGNORED_POINTERS);
+    return;
+  }
+  if (out_of_scope())
     return;
   if (o2c_untrack(ptr, &info)) {
     bool by_kernel = !in_ranges(code_ranges, nr_code, call_site);
 
+    if (uid_quota)
+      uncharge_uid(info.uid);
     o2c_count(by_kernel ? O2C_STAT_FREED_BY_KERNEL : O2C_STAT_FREED_OWN);
     if (object_events) {
-      e = o2c_event_reserve(O2C_EVENT_FREED, ptr, call_site);
+      e = object_reserve(O2C_EVENT_FREED, ptr, call_site);
       if (e) {
         e->detail = by_kernel;
         e->size = info.size;
-        o2c_event_submit(e);
+        o2c_event_submit(e, O2C_STAT_OBJECT_EVENTS);
       }
     }
     return;
@@ -194,48 +339,72 @@ static __always_inline void on_free(void *ctx, void *prog_array, __u64 call_site
   /* The compartment frees an object it never allocated while we watched. */
   o2c_count(O2C_STAT_UNTRACKED_FREES);
   size = cache ? (__s64)object_size(cache) : -1;
+  if (heap_incomplete)
+    flags |= O2C_EVENT_DOWNGRADED;
   if (phase == O2C_PHASE_FINAL) {
-    violation(ctx, O2C_VIOLATION_UNTRACKED_FREE, ptr, call_site, size, -1, -1);
-    return;
+    if (final_confirmed && !flags) {
+      violation(ctx, O2C_VIOLATION_UNTRACKED_FREE, ptr, call_site, size, -1, -1, 0);
+      return;
+    }
+    if (!final_confirmed)
+      flags |= O2C_EVENT_LATE_AUDITION;
   }
-  a = bpf_map_lookup_elem(&scratch, &zero);
-  if (!a)
+  a = bpf_map_lookup_elem(scratch, &zero);
+  p = bpf_map_lookup_elem(&pending, &hook);
+  if (!a || !p)
     return;
   o2c_extract_features(&cfg, &a->features, ptr, size);
   a->object = ptr;
   a->site = call_site;
   a->verdict.label = -1;
   a->verdict.leaf_id = -1;
+  p->flags = flags;
   bpf_tail_call(ctx, prog_array, O2C_AUDITION_SLOT_TREE);
-  /* Reached only when no tree is installed for this hook. */
-  violation(ctx, O2C_VIOLATION_NO_MODEL, ptr, call_site, size, -1, -1);
+  /* Reached only when no tree is installed for this hook: the final phase
+   * without a model stays what it was, a violation. */
+  if (flags & O2C_EVENT_DOWNGRADED)
+    o2c_count(O2C_STAT_DOWNGRADED);
+  if (phase == O2C_PHASE_FINAL)
+    violation(ctx, O2C_VIOLATION_UNTRACKED_FREE, ptr, call_site, size, -1, -1,
+              flags & ~O2C_EVENT_LATE_AUDITION);
+  else
+    violation(ctx, O2C_VIOLATION_NO_MODEL, ptr, call_site, size, -1, -1, flags);
 }
 
 /* After the tree: act on its verdict. */
-static __always_inline int on_verdict(void *ctx)
+static __always_inline int on_verdict(void *ctx, void *scratch, __u32 hook)
 {
+  struct o2c_pending *p;
   struct o2c_audition *a;
   struct o2c_event *e;
-  __u32 zero = 0;
+  __u32 zero = 0, flags;
 
-  a = bpf_map_lookup_elem(&scratch, &zero);
-  if (!a)
+  a = bpf_map_lookup_elem(scratch, &zero);
+  p = bpf_map_lookup_elem(&pending, &hook);
+  if (!a || !p)
     return 0;
+  flags = p->flags;
   if (a->verdict.label == O2C_LABEL_OWN) {
     o2c_count(O2C_STAT_AUDITION_OWN);
   } else {
     o2c_count(O2C_STAT_AUDITION_KERNEL);
   }
-  e = o2c_event_reserve(O2C_EVENT_AUDITION, a->object, a->site);
+  if (flags & O2C_EVENT_LATE_AUDITION)
+    o2c_count(O2C_STAT_LATE_AUDITIONS);
+  if (flags & O2C_EVENT_DOWNGRADED)
+    o2c_count(O2C_STAT_DOWNGRADED);
+  e = verdict_reserve_bulk(O2C_EVENT_AUDITION, a->object, a->site);
   if (e) {
     e->size = a->features.value[O2C_F_SIZE];
     e->label = a->verdict.label;
     e->leaf_id = a->verdict.leaf_id;
-    o2c_event_submit(e);
+    e->context = o2c_current_context();
+    e->flags = flags;
+    verdict_submit(e);
   }
   if (a->verdict.label != O2C_LABEL_OWN)
     violation(ctx, O2C_VIOLATION_AUDITION, a->object, a->site,
-              a->features.value[O2C_F_SIZE], a->verdict.label, a->verdict.leaf_id);
+              a->features.value[O2C_F_SIZE], a->verdict.label, a->verdict.leaf_id, flags);
   return 0;
 }
 
@@ -259,7 +428,7 @@ int BPF_PROG(btf_kmem_cache_alloc, unsigned long call_site, const void *ptr,
 SEC("tp_btf/kfree")
 int BPF_PROG(btf_kfree, unsigned long call_site, const void *ptr)
 {
-  on_free(ctx, &audition_kfree, call_site, (__u64)ptr, NULL);
+  on_free(ctx, &audition_kfree, &scratch_kfree, O2C_HOOK_KFREE, call_site, (__u64)ptr, NULL);
   return 0;
 }
 
@@ -267,15 +436,19 @@ SEC("tp_btf/kmem_cache_free")
 int BPF_PROG(btf_kmem_cache_free, unsigned long call_site, const void *ptr,
              struct kmem_cache *s)
 {
-  on_free(ctx, &audition_cache_free, call_site, (__u64)ptr, s);
+  on_free(ctx, &audition_cache_free, &scratch_cache_free, O2C_HOOK_CACHE_FREE, call_site,
+          (__u64)ptr, s);
   return 0;
 }
 
 SEC("tp_btf/kfree")
-int verdict_btf_kfree(void *ctx) { return on_verdict(ctx); }
+int verdict_btf_kfree(void *ctx) { return on_verdict(ctx, &scratch_kfree, O2C_HOOK_KFREE); }
 
 SEC("tp_btf/kmem_cache_free")
-int verdict_btf_kmem_cache_free(void *ctx) { return on_verdict(ctx); }
+int verdict_btf_kmem_cache_free(void *ctx)
+{
+  return on_verdict(ctx, &scratch_cache_free, O2C_HOOK_CACHE_FREE);
+}
 
 /* raw_tp entry points: untyped u64 arguments. */
 SEC("raw_tp/kmalloc")
@@ -295,20 +468,24 @@ int BPF_PROG(raw_kmem_cache_alloc, __u64 call_site, __u64 ptr, __u64 s)
 SEC("raw_tp/kfree")
 int BPF_PROG(raw_kfree, __u64 call_site, __u64 ptr)
 {
-  on_free(ctx, &audition_kfree, call_site, ptr, NULL);
+  on_free(ctx, &audition_kfree, &scratch_kfree, O2C_HOOK_KFREE, call_site, ptr, NULL);
   return 0;
 }
 
 SEC("raw_tp/kmem_cache_free")
 int BPF_PROG(raw_kmem_cache_free, __u64 call_site, __u64 ptr, __u64 s)
 {
-  on_free(ctx, &audition_cache_free, call_site, ptr, (struct kmem_cache *)s);
+  on_free(ctx, &audition_cache_free, &scratch_cache_free, O2C_HOOK_CACHE_FREE, call_site, ptr,
+          (struct kmem_cache *)s);
   return 0;
 }
 
 SEC("raw_tp/kfree")
-int verdict_raw_kfree(void *ctx) { return on_verdict(ctx); }
+int verdict_raw_kfree(void *ctx) { return on_verdict(ctx, &scratch_kfree, O2C_HOOK_KFREE); }
 
 SEC("raw_tp/kmem_cache_free")
-int verdict_raw_kmem_cache_free(void *ctx) { return on_verdict(ctx); }
+int verdict_raw_kmem_cache_free(void *ctx)
+{
+  return on_verdict(ctx, &scratch_cache_free, O2C_HOOK_CACHE_FREE);
+}
 

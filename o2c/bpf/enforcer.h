@@ -16,7 +16,9 @@
 
 enum o2c_phase {
   O2C_PHASE_TRANSITION = 1, /* untracked frees at free sites are auditioned */
-  O2C_PHASE_FINAL = 2,      /* every untracked free at a free site is a violation */
+  O2C_PHASE_FINAL = 2,      /* every untracked free at a free site is a violation, once
+                             * user space confirms it (final_confirmed); until then,
+                             * a late audition */
 };
 
 /* What a violation does (bit set from the policy). */
@@ -31,7 +33,46 @@ enum o2c_event_kind {
   O2C_EVENT_FREED = 2,        /* a tracked object was freed (detail: 1 if by the kernel) */
   O2C_EVENT_AUDITION = 3,     /* an untracked object was auditioned (label, leaf) */
   O2C_EVENT_VIOLATION = 4,    /* detail: enum o2c_violation */
-  O2C_EVENT_MAP_FULL = 5,     /* an allocation could not be tracked */
+  O2C_EVENT_MAP_FULL = 5,     /* an allocation could not be tracked (detail: enum
+                               * o2c_untracked_reason) */
+};
+
+/* Why a compartment allocation was not tracked (a MAP_FULL event's detail). */
+enum o2c_untracked_reason {
+  O2C_UNTRACKED_HEAP_FULL = 0, /* max_tracked objects were live */
+  O2C_UNTRACKED_UID_QUOTA = 1, /* the allocating uid had its quota of live objects */
+};
+
+/* The two ring buffers. Verdicts (violations, auditions, untracked
+ * allocations) are rare and must arrive; object events (TRACKED / FREED)
+ * are many and may be lost, without taking a verdict's place. */
+enum o2c_channel {
+  O2C_CHANNEL_VERDICTS = 0,
+  O2C_CHANNEL_OBJECTS = 1,
+};
+
+/* Where a free ran: bpf_send_signal acts on `current`, which is the task the
+ * free belongs to only in process context of a user task. */
+enum o2c_context {
+  O2C_CONTEXT_PROCESS = 0, /* a user task in process context: it can be signalled */
+  O2C_CONTEXT_SOFTIRQ = 1, /* serving a softirq: `current` was interrupted */
+  O2C_CONTEXT_HARDIRQ = 2,
+  O2C_CONTEXT_NMI = 3,
+  O2C_CONTEXT_KTHREAD = 4, /* a kernel thread: no user task to stop */
+  O2C_CONTEXT_UNKNOWN = 5, /* the kernel has no preempt_count this program can read */
+};
+
+/* o2c_event.flags. */
+enum o2c_event_flag {
+  /* The heap was incomplete (heap_incomplete): the verdict could be wrong,
+   * so it was auditioned and its violation took no action but AUDIT. */
+  O2C_EVENT_DOWNGRADED = 1,
+  /* A final-phase untracked free auditioned because the final phase was not
+   * confirmed (final_confirmed == 0). */
+  O2C_EVENT_LATE_AUDITION = 2,
+  /* KILL was asked for but no task was signalled: not a user task in process
+   * context (o2c_event.context), or the signal failed. */
+  O2C_EVENT_NOT_SIGNALLED = 4,
 };
 
 enum o2c_violation {
@@ -52,9 +93,18 @@ enum o2c_stat {
   O2C_STAT_VIOLATIONS,
   O2C_STAT_KILLS,               /* bpf_send_signal(SIGKILL) calls that succeeded */
   O2C_STAT_MAP_FULL,            /* allocations not tracked: the map was full */
-  O2C_STAT_EVENTS,              /* records written to the ring buffer */
-  O2C_STAT_EVENTS_LOST,         /* records lost: the ring buffer was full */
+  O2C_STAT_EVENTS,              /* records written, both rings */
+  O2C_STAT_EVENTS_LOST,         /* records lost, both rings */
   O2C_STAT_OVERFLOWED,          /* tracked in the overflow map: their bucket was full */
+  O2C_STAT_VERDICT_EVENTS,      /* records written to the verdict ring */
+  O2C_STAT_VERDICT_EVENTS_LOST, /* records lost: the verdict ring was full */
+  O2C_STAT_OBJECT_EVENTS,       /* records written to the object ring */
+  O2C_STAT_OBJECT_EVENTS_LOST,  /* records lost: the object ring was full */
+  O2C_STAT_NOT_SIGNALLED,       /* KILL asked for, no task signalled (interrupt, kthread) */
+  O2C_STAT_DOWNGRADED,          /* verdicts downgraded: the heap was incomplete */
+  O2C_STAT_UID_QUOTA,           /* allocations not tracked: their uid's quota was reached */
+  O2C_STAT_LATE_AUDITIONS,      /* final-phase untracked frees auditioned: final unconfirmed */
+  O2C_STAT_IGNORED_POINTERS,    /* ZERO_OR_NULL_PTR values (<= 16) seen and ignored */
   O2C_STAT_COUNT,
 };
 
@@ -64,9 +114,12 @@ struct o2c_object {
   __u64 site;    /* allocation call site (return address) */
   __u64 cache;   /* struct kmem_cache *, 0 for kmalloc */
   __u64 jiffies; /* bpf_jiffies64() at allocation */
+  __u32 uid;     /* the allocating task's uid (the enforcer's per-uid quota) */
+  __u32 reserved;
 };
-O2C_ABI_ASSERT(sizeof(struct o2c_object) == 32, "o2c_object size");
+O2C_ABI_ASSERT(sizeof(struct o2c_object) == 40, "o2c_object size");
 O2C_ABI_ASSERT(O2C_OFFSETOF(struct o2c_object, jiffies) == 24, "o2c_object.jiffies");
+O2C_ABI_ASSERT(O2C_OFFSETOF(struct o2c_object, uid) == 32, "o2c_object.uid");
 
 /* One ring-buffer record. */
 struct o2c_event {
@@ -84,10 +137,13 @@ struct o2c_event {
   __u32 cpu;
   __u32 actions;     /* violation: the actions taken (enum o2c_action bits) */
   __s64 stack_bytes; /* violation: bytes of `stack` filled (or a negative errno) */
+  __u32 context;     /* violation, audition: enum o2c_context of the free */
+  __u32 flags;       /* enum o2c_event_flag bits */
   __u64 stack[O2C_STACK_DEPTH];
 };
 O2C_ABI_ASSERT(O2C_OFFSETOF(struct o2c_event, object) == 40, "o2c_event.object");
-O2C_ABI_ASSERT(O2C_OFFSETOF(struct o2c_event, stack) == 88, "o2c_event.stack");
-O2C_ABI_ASSERT(sizeof(struct o2c_event) == 88 + 8 * O2C_STACK_DEPTH, "o2c_event size");
+O2C_ABI_ASSERT(O2C_OFFSETOF(struct o2c_event, context) == 88, "o2c_event.context");
+O2C_ABI_ASSERT(O2C_OFFSETOF(struct o2c_event, stack) == 96, "o2c_event.stack");
+O2C_ABI_ASSERT(sizeof(struct o2c_event) == 96 + 8 * O2C_STACK_DEPTH, "o2c_event size");
 
 #endif /* O2C_BPF_ENFORCER_H_ */

@@ -14,6 +14,7 @@
 #include "o2c/bpf/enforcer.skel.h"
 #include "o2c/bpf/loader/heap_tracker_maps.h"
 #include "o2c/bpf/loader/links.h"
+#include "o2c/bpf/loader/preempt_count.h"
 #include "o2c/bpf/loader/program_loader.h"
 #include "o2c/internal/status_macros.h"
 
@@ -47,7 +48,32 @@ const char* StatName(o2c_stat stat) {
     case O2C_STAT_EVENTS: return "events";
     case O2C_STAT_EVENTS_LOST: return "events_lost";
     case O2C_STAT_OVERFLOWED: return "overflowed";
+    case O2C_STAT_VERDICT_EVENTS: return "verdict_events";
+    case O2C_STAT_VERDICT_EVENTS_LOST: return "verdict_events_lost";
+    case O2C_STAT_OBJECT_EVENTS: return "object_events";
+    case O2C_STAT_OBJECT_EVENTS_LOST: return "object_events_lost";
+    case O2C_STAT_NOT_SIGNALLED: return "not_signalled";
+    case O2C_STAT_DOWNGRADED: return "downgraded";
+    case O2C_STAT_UID_QUOTA: return "uid_quota";
+    case O2C_STAT_LATE_AUDITIONS: return "late_auditions";
+    case O2C_STAT_IGNORED_POINTERS: return "ignored_pointers";
     case O2C_STAT_COUNT: break;
+  }
+  return "?";
+}
+
+const char* EventChannelName(EventChannel channel) {
+  return channel == EventChannel::kVerdicts ? "verdicts" : "objects";
+}
+
+const char* ContextName(o2c_context context) {
+  switch (context) {
+    case O2C_CONTEXT_PROCESS: return "process";
+    case O2C_CONTEXT_SOFTIRQ: return "softirq";
+    case O2C_CONTEXT_HARDIRQ: return "hardirq";
+    case O2C_CONTEXT_NMI: return "nmi";
+    case O2C_CONTEXT_KTHREAD: return "kthread";
+    case O2C_CONTEXT_UNKNOWN: return "unknown";
   }
   return "?";
 }
@@ -59,12 +85,15 @@ struct EnforcerPrograms::State {
   struct RingDeleter {
     void operator()(ring_buffer* rb) const { ring_buffer__free(rb); }
   };
-  // Destroyed in reverse order: ring buffer, links, trees, then programs.
+  using RingPtr = std::unique_ptr<ring_buffer, RingDeleter>;
+  // Destroyed in reverse order: ring buffers, links, trees, then programs.
   std::unique_ptr<enforcer_bpf, SkelDeleter> skel;
   std::vector<ScopedFd> trees;
   std::vector<LinkPtr> links;
-  std::unique_ptr<ring_buffer, RingDeleter> ring;
-  std::function<void(const o2c_event&)> on_event;  // for the ring's callback
+  RingPtr both;      // verdicts, then objects
+  RingPtr verdicts;  // one channel each
+  RingPtr objects;
+  std::function<void(const o2c_event&)> on_event;  // for the rings' callback
 };
 
 EnforcerPrograms::EnforcerPrograms(std::unique_ptr<State> state, KmemHookFlavor flavor)
@@ -75,6 +104,7 @@ EnforcerPrograms::~EnforcerPrograms() = default;
 absl::StatusOr<std::unique_ptr<EnforcerPrograms>> EnforcerPrograms::Load(
     const EnforcerConfig& config) {
   O2C_RETURN_IF_ERROR(CheckRingBufferBytes("enforcer", config.ringbuf_bytes));
+  O2C_RETURN_IF_ERROR(CheckRingBufferBytes("enforcer's verdicts", config.verdict_ringbuf_bytes));
   auto state = std::make_unique<State>();
   state->skel.reset(enforcer_bpf__open());
   if (!state->skel) return LibbpfError(-errno, "enforcer: open");
@@ -89,8 +119,13 @@ absl::StatusOr<std::unique_ptr<EnforcerPrograms>> EnforcerPrograms::Load(
                                            skel->maps.tracked_overflow, config.max_tracked));
   ro->o2c_heap_bucket_mask = heap.buckets - 1;
   ro->o2c_heap_capacity = config.max_tracked;
+  ro->uid_quota = config.max_tracked_per_uid;
+  // Without it every violation's context is "unknown" and KILL is withheld.
+  O2C_ASSIGN_OR_RETURN(ro->o2c_preempt_count_from_rq, PreemptCountFromRunqueues());
+  ro->verdict_ring_bytes = config.verdict_ringbuf_bytes;
   int err = bpf_map__set_max_entries(skel->maps.events, config.ringbuf_bytes);
-  if (err) return LibbpfError(err, "enforcer: set the ring buffer's size");
+  if (!err) err = bpf_map__set_max_entries(skel->maps.verdicts, config.verdict_ringbuf_bytes);
+  if (err) return LibbpfError(err, "enforcer: set the ring buffers' sizes");
 
   O2C_RETURN_IF_ERROR(SelectKmemHookFlavor(skel->obj, config.flavor));
   bpf_program* prog;
@@ -122,17 +157,27 @@ absl::StatusOr<std::unique_ptr<EnforcerPrograms>> EnforcerPrograms::Load(
                                               "'"));
     }
   }
-  state->ring.reset(ring_buffer__new(bpf_map__fd(skel->maps.events), OnRingbufRecord,
-                                     &state->on_event, nullptr));
-  if (!state->ring) return LibbpfError(-errno, "map 'events': ring_buffer__new");
+  const int verdicts = bpf_map__fd(skel->maps.verdicts);
+  const int objects = bpf_map__fd(skel->maps.events);
+  auto* on_event = &state->on_event;
+  state->both.reset(ring_buffer__new(verdicts, OnRingbufRecord, on_event, nullptr));
+  if (!state->both) return LibbpfError(-errno, "map 'verdicts': ring_buffer__new");
+  err = ring_buffer__add(state->both.get(), objects, OnRingbufRecord, on_event);
+  if (err) return LibbpfError(err, "map 'events': ring_buffer__add");
+  state->verdicts.reset(ring_buffer__new(verdicts, OnRingbufRecord, on_event, nullptr));
+  if (!state->verdicts) return LibbpfError(-errno, "map 'verdicts': ring_buffer__new");
+  state->objects.reset(ring_buffer__new(objects, OnRingbufRecord, on_event, nullptr));
+  if (!state->objects) return LibbpfError(-errno, "map 'events': ring_buffer__new");
   return std::unique_ptr<EnforcerPrograms>(
       new EnforcerPrograms(std::move(state), config.flavor));
 }
 
 std::vector<int> EnforcerPrograms::AuditionMapFds(FreeHook hook) const {
-  bpf_map* array = hook == FreeHook::kKfree ? state_->skel->maps.audition_kfree
-                                             : state_->skel->maps.audition_cache_free;
-  return {bpf_map__fd(state_->skel->maps.scratch), bpf_map__fd(array)};
+  const auto& maps = state_->skel->maps;
+  if (hook == FreeHook::kKfree) {
+    return {bpf_map__fd(maps.scratch_kfree), bpf_map__fd(maps.audition_kfree)};
+  }
+  return {bpf_map__fd(maps.scratch_cache_free), bpf_map__fd(maps.audition_cache_free)};
 }
 
 std::string EnforcerPrograms::AuditionHook(FreeHook hook) const {
@@ -166,6 +211,26 @@ void EnforcerPrograms::SetPhase(o2c_phase phase) {
 
 o2c_phase EnforcerPrograms::phase() const {
   return static_cast<o2c_phase>(__atomic_load_n(&state_->skel->data->phase, __ATOMIC_SEQ_CST));
+}
+
+void EnforcerPrograms::SetFinalConfirmed(bool confirmed) {
+  __atomic_store_n(&state_->skel->bss->final_confirmed, confirmed ? 1u : 0u, __ATOMIC_SEQ_CST);
+}
+
+bool EnforcerPrograms::final_confirmed() const {
+  return __atomic_load_n(&state_->skel->bss->final_confirmed, __ATOMIC_SEQ_CST) != 0;
+}
+
+void EnforcerPrograms::SetHeapIncomplete(bool incomplete) {
+  __atomic_store_n(&state_->skel->bss->heap_incomplete, incomplete ? 1u : 0u, __ATOMIC_SEQ_CST);
+}
+
+bool EnforcerPrograms::heap_incomplete() const {
+  return __atomic_load_n(&state_->skel->bss->heap_incomplete, __ATOMIC_SEQ_CST) != 0;
+}
+
+int64_t EnforcerPrograms::LiveObjects() const {
+  return __atomic_load_n(&state_->skel->bss->o2c_heap_live, __ATOMIC_SEQ_CST);
 }
 
 bool EnforcerPrograms::quarantined() const {
@@ -211,16 +276,41 @@ absl::StatusOr<MissedRuns> EnforcerPrograms::Missed() const {
   return missed;
 }
 
-absl::StatusOr<int> EnforcerPrograms::PollEvents(
-    int timeout_ms, const std::function<void(const o2c_event&)>& on_event) {
-  state_->on_event = on_event;
-  int n = ring_buffer__poll(state_->ring.get(), timeout_ms);
-  state_->on_event = nullptr;
-  if (n < 0 && n != -EINTR) return LibbpfError(n, "map 'events': poll");
+namespace {
+
+absl::StatusOr<int> Poll(ring_buffer* ring, const char* what, int timeout_ms,
+                         const std::function<void(const o2c_event&)>& on_event,
+                         std::function<void(const o2c_event&)>& callback) {
+  callback = on_event;
+  int n = ring_buffer__poll(ring, timeout_ms);
+  callback = nullptr;
+  if (n < 0 && n != -EINTR) return LibbpfError(n, absl::StrCat(what, ": poll"));
   return n < 0 ? 0 : n;
 }
 
-int EnforcerPrograms::EventsEpollFd() const { return ring_buffer__epoll_fd(state_->ring.get()); }
+}  // namespace
+
+absl::StatusOr<int> EnforcerPrograms::PollEvents(
+    int timeout_ms, const std::function<void(const o2c_event&)>& on_event) {
+  return Poll(state_->both.get(), "maps 'verdicts' and 'events'", timeout_ms, on_event,
+              state_->on_event);
+}
+
+absl::StatusOr<int> EnforcerPrograms::PollChannel(
+    EventChannel channel, int timeout_ms,
+    const std::function<void(const o2c_event&)>& on_event) {
+  const bool verdicts = channel == EventChannel::kVerdicts;
+  return Poll(verdicts ? state_->verdicts.get() : state_->objects.get(),
+              verdicts ? "map 'verdicts'" : "map 'events'", timeout_ms, on_event,
+              state_->on_event);
+}
+
+int EnforcerPrograms::RingFd(EventChannel channel) const {
+  return bpf_map__fd(channel == EventChannel::kVerdicts ? state_->skel->maps.verdicts
+                                                        : state_->skel->maps.events);
+}
+
+int EnforcerPrograms::EventsEpollFd() const { return ring_buffer__epoll_fd(state_->both.get()); }
 
 std::vector<uint32_t> EnforcerPrograms::ProgramIds() const {
   std::vector<int> fds;

@@ -29,7 +29,13 @@ struct EnforcerConfig {
   AddressRange kernel_text;               // [_stext, _etext), for word classes
   uint32_t actions = O2C_ACTION_AUDIT;    // enum o2c_action bits
   uint32_t max_tracked = 65536;           // the tracked map's capacity
-  uint32_t ringbuf_bytes = 1 << 20;       // a power of 2, >= 4096
+  uint32_t ringbuf_bytes = 1 << 20;       // the object ring: a power of 2, >= 4096
+  // The verdict ring (violations, auditions, untracked allocations): a power
+  // of 2, >= 4096. Auditions and untracked allocations fill at most half.
+  uint32_t verdict_ringbuf_bytes = 1 << 18;
+  // Most live tracked objects one uid may own (beyond: not tracked, the heap
+  // is incomplete); 0: no per-uid limit.
+  uint32_t max_tracked_per_uid = 0;
   bool object_events = true;              // TRACKED / FREED events
   uint32_t tgid = 0;                      // only this process (0: all)
   KmemHookFlavor flavor = KmemHookFlavor::kTpBtf;
@@ -39,6 +45,15 @@ struct EnforcerConfig {
 enum class FreeHook { kKfree, kKmemCacheFree };
 // The tracepoint name ("kfree", "kmem_cache_free").
 const char* FreeHookName(FreeHook hook);
+
+// The two ring buffers (enum o2c_channel): verdicts cannot be crowded out by
+// object events.
+enum class EventChannel { kVerdicts = O2C_CHANNEL_VERDICTS, kObjects = O2C_CHANNEL_OBJECTS };
+// "verdicts" or "objects".
+const char* EventChannelName(EventChannel channel);
+
+// The context a violation ran in ("process", "softirq", ...).
+const char* ContextName(o2c_context context);
 
 using EnforcerStats = std::array<uint64_t, O2C_STAT_COUNT>;
 // A short name for a counter ("tracked", "events_lost", ...).
@@ -58,7 +73,9 @@ class EnforcerPrograms {
   ~EnforcerPrograms();
 
   // The fds a tail-call audition tree for `hook` needs, in the order of
-  // tree_program.h's map slots: {scratch map, prog array}.
+  // tree_program.h's map slots: {scratch map, prog array}. Each hook has its
+  // own scratch map, so a free in an interrupt cannot overwrite the audition
+  // of the other hook it interrupted.
   std::vector<int> AuditionMapFds(FreeHook hook) const;
   // The hook a tail-call tree for `hook` must be loaded for (LoadAudition's
   // `hook`): "tp_btf/kfree", "raw_tp/kmem_cache_free", ...
@@ -74,6 +91,21 @@ class EnforcerPrograms {
 
   void SetPhase(o2c_phase phase);
   o2c_phase phase() const;
+  // Whether the final phase is confirmed: no object from before the attach
+  // is alive (a census says so, or the operator decided it). Until then a
+  // final-phase untracked free is auditioned (a late audition) rather than
+  // a violation outright; without a tree for its hook it is a violation.
+  void SetFinalConfirmed(bool confirmed);
+  bool final_confirmed() const;
+  // Whether some compartment object may be untracked. The programs set it
+  // when an allocation could not be tracked (heap full, uid quota); call
+  // SetHeapIncomplete(true) when Missed().allocations grows. While set,
+  // every untracked free is auditioned and its violation takes no action but
+  // AUDIT (O2C_EVENT_DOWNGRADED). Only user space clears it (after a census).
+  void SetHeapIncomplete(bool incomplete);
+  bool heap_incomplete() const;
+  // Tracked objects alive now.
+  int64_t LiveObjects() const;
   bool quarantined() const;
   // The quarantine state map (ARRAY, 1 entry, u32 -> u32), for QuarantineGate.
   int QuarantineMapFd() const;
@@ -87,13 +119,20 @@ class EnforcerPrograms {
   // recursion_misses): a program already running on a CPU blocks its nested
   // runs there (o2c::EnforcerStats::missed_runs says when that happens).
   absl::StatusOr<MissedRuns> Missed() const;
-  // Delivers pending events to `on_event`, waiting up to `timeout_ms` for
-  // the first; returns how many were delivered.
+  // Delivers pending events of both channels to `on_event`, waiting up to
+  // `timeout_ms` for the first; returns how many were delivered. Not
+  // thread-safe (one poller at a time per EnforcerPrograms).
   absl::StatusOr<int> PollEvents(int timeout_ms,
                                  const std::function<void(const o2c_event&)>& on_event);
-  // An epoll fd that is readable when events are pending (the ring buffer's,
-  // owned by this object): for an embedding product's own event loop.
+  // An epoll fd that is readable when events of either channel are pending
+  // (owned by this object): for an embedding product's own event loop.
   int EventsEpollFd() const;
+  // Likewise for one channel only.
+  absl::StatusOr<int> PollChannel(EventChannel channel, int timeout_ms,
+                                  const std::function<void(const o2c_event&)>& on_event);
+  // The channel's BPF_MAP_TYPE_RINGBUF map (owned here: valid while this
+  // object lives), for a caller's own ring_buffer or epoll.
+  int RingFd(EventChannel channel) const;
 
   // Kernel ids of every loaded program (entry points, continuations, trees).
   std::vector<uint32_t> ProgramIds() const;

@@ -206,6 +206,15 @@ TEST_F(EnforcerProgramsTest, KillActionKillsTheFreeingChildOnly) {
   EXPECT_GE(s[O2C_STAT_KILLS], 1u);
   EXPECT_GE(s[O2C_STAT_VIOLATIONS], 1u);
   EXPECT_TRUE(programs->quarantined());
+  std::vector<o2c_event> events;
+  DrainEvents(*programs, &events);
+  ASSERT_FALSE(events.empty());
+  const o2c_event& first = events.front();
+  EXPECT_EQ(first.kind, uint32_t{O2C_EVENT_VIOLATION});
+  EXPECT_EQ(first.context, uint32_t{O2C_CONTEXT_PROCESS})
+      << ContextName(o2c_context(first.context));
+  EXPECT_EQ(first.actions, uint32_t{O2C_ACTION_AUDIT | O2C_ACTION_KILL | O2C_ACTION_QUARANTINE});
+  EXPECT_EQ(first.flags & O2C_EVENT_NOT_SIGNALLED, 0u);
   // The parent closes pipes of its own, unharmed (out of the enforcer's scope).
   std::vector<Pipe> mine = OpenPipes(2);
   CloseAll(mine);
@@ -239,6 +248,181 @@ TEST_F(EnforcerProgramsTest, RingBufferOverflowIsCounted) {
   EXPECT_EQ(static_cast<uint64_t>(delivered), s[O2C_STAT_EVENTS]);
 }
 
+TEST_F(EnforcerProgramsTest, ObjectFloodCannotCrowdOutViolations) {
+  config_.ringbuf_bytes = static_cast<uint32_t>(sysconf(_SC_PAGESIZE));  // the object ring
+  std::vector<Pipe> old_pipes = OpenPipes(3);
+  auto programs = LoadAndAttach(O2C_LABEL_KERNEL);
+  ASSERT_NE(programs, nullptr);
+  std::vector<Pipe> churn = OpenPipes(100);  // 400 object events, never polled
+  CloseAll(churn);
+  CloseAll(old_pipes);  // 6 auditions saying "kernel object": 6 violations
+  EnforcerStats s = Stats(*programs);
+  EXPECT_GT(s[O2C_STAT_OBJECT_EVENTS_LOST], 0u);
+  EXPECT_EQ(s[O2C_STAT_OBJECT_EVENTS] + s[O2C_STAT_OBJECT_EVENTS_LOST], 400u);
+  EXPECT_EQ(s[O2C_STAT_VERDICT_EVENTS_LOST], 0u);
+  EXPECT_EQ(s[O2C_STAT_VERDICT_EVENTS], 12u);
+  EXPECT_EQ(s[O2C_STAT_EVENTS_LOST], s[O2C_STAT_OBJECT_EVENTS_LOST]);
+  int violations = 0, verdict_records = 0;
+  for (;;) {
+    auto n = programs->PollChannel(EventChannel::kVerdicts, 0, [&](const o2c_event& e) {
+      ++verdict_records;
+      if (e.kind == O2C_EVENT_VIOLATION) ++violations;
+    });
+    ASSERT_THAT(n, IsOk());
+    if (*n == 0) break;
+  }
+  EXPECT_EQ(violations, 6);
+  EXPECT_EQ(verdict_records, 12);
+  auto objects = DrainEvents(*programs);
+  EXPECT_EQ(objects[O2C_EVENT_VIOLATION] + objects[O2C_EVENT_AUDITION], 0)
+      << "verdicts come on their own ring";
+  EXPECT_EQ(static_cast<uint64_t>(objects[O2C_EVENT_TRACKED] + objects[O2C_EVENT_FREED]),
+            s[O2C_STAT_OBJECT_EVENTS]);
+  EXPECT_GE(programs->RingFd(EventChannel::kVerdicts), 0);
+  EXPECT_NE(programs->RingFd(EventChannel::kVerdicts), programs->RingFd(EventChannel::kObjects));
+}
+
+// Every violation in `events` is downgraded: recorded, no action but AUDIT.
+void ExpectAllDowngraded(const std::vector<o2c_event>& events, int* violations) {
+  for (const o2c_event& e : events) {
+    if (e.kind == O2C_EVENT_AUDITION) {
+      EXPECT_EQ(e.label, O2C_LABEL_KERNEL);
+      EXPECT_NE(e.flags & O2C_EVENT_DOWNGRADED, 0u);
+    }
+    if (e.kind != O2C_EVENT_VIOLATION) continue;
+    ++*violations;
+    EXPECT_EQ(e.detail, uint32_t{O2C_VIOLATION_AUDITION}) << "auditioned, not blind";
+    EXPECT_NE(e.flags & O2C_EVENT_DOWNGRADED, 0u);
+    EXPECT_EQ(e.actions, uint32_t{O2C_ACTION_AUDIT});
+    EXPECT_EQ(e.label, O2C_LABEL_KERNEL) << "the model's opinion is kept";
+  }
+}
+
+TEST_F(EnforcerProgramsTest, FullHeapDowngradesFinalVerdicts) {
+  config_.max_tracked = 4;
+  config_.actions = O2C_ACTION_AUDIT | O2C_ACTION_QUARANTINE;
+  std::vector<Pipe> old_pipes = OpenPipes(2);
+  auto programs = LoadAndAttach(O2C_LABEL_KERNEL);
+  ASSERT_NE(programs, nullptr);
+  EXPECT_FALSE(programs->heap_incomplete());
+  std::vector<Pipe> pipes = OpenPipes(10);  // 4 tracked, 16 not
+  EXPECT_TRUE(programs->heap_incomplete());
+  EXPECT_EQ(programs->LiveObjects(), 4);
+  programs->SetPhase(O2C_PHASE_FINAL);
+  programs->SetFinalConfirmed(true);
+  CloseAll(old_pipes);
+  CloseAll(pipes);
+  EnforcerStats s = Stats(*programs);
+  EXPECT_EQ(s[O2C_STAT_MAP_FULL], 16u);
+  EXPECT_EQ(s[O2C_STAT_UNTRACKED_FREES], 20u);
+  EXPECT_EQ(s[O2C_STAT_DOWNGRADED], 20u);
+  EXPECT_EQ(s[O2C_STAT_AUDITION_KERNEL], 20u);
+  EXPECT_EQ(s[O2C_STAT_VIOLATIONS], 20u);
+  EXPECT_EQ(s[O2C_STAT_LATE_AUDITIONS], 0u);
+  EXPECT_EQ(s[O2C_STAT_VERDICT_EVENTS_LOST], 0u);
+  EXPECT_FALSE(programs->quarantined()) << "uncertainty never quarantines";
+  std::vector<o2c_event> events;
+  auto kinds = DrainEvents(*programs, &events);
+  EXPECT_EQ(kinds[O2C_EVENT_MAP_FULL], 16);
+  int violations = 0;
+  ExpectAllDowngraded(events, &violations);
+  EXPECT_EQ(violations, 20);
+}
+
+TEST_F(EnforcerProgramsTest, MissedAllocationsMarkedFromUserSpaceDowngrade) {
+  config_.actions = O2C_ACTION_AUDIT | O2C_ACTION_QUARANTINE;
+  std::vector<Pipe> old_pipes = OpenPipes(2);
+  auto programs = LoadAndAttach(O2C_LABEL_KERNEL);
+  ASSERT_NE(programs, nullptr);
+  programs->SetPhase(O2C_PHASE_FINAL);
+  programs->SetFinalConfirmed(true);
+  programs->SetHeapIncomplete(true);
+  EXPECT_TRUE(programs->heap_incomplete());
+  old_pipes[0].Close();
+  EnforcerStats s = Stats(*programs);
+  EXPECT_EQ(s[O2C_STAT_DOWNGRADED], 2u);
+  EXPECT_EQ(s[O2C_STAT_VIOLATIONS], 2u);
+  EXPECT_FALSE(programs->quarantined());
+  std::vector<o2c_event> events;
+  DrainEvents(*programs, &events);
+  int violations = 0;
+  ExpectAllDowngraded(events, &violations);
+  EXPECT_EQ(violations, 2);
+  // Complete again (a census): the final phase's verdicts are whole again.
+  programs->SetHeapIncomplete(false);
+  old_pipes[1].Close();
+  s = Stats(*programs);
+  EXPECT_EQ(s[O2C_STAT_DOWNGRADED], 2u);
+  EXPECT_EQ(s[O2C_STAT_VIOLATIONS], 4u);
+  EXPECT_TRUE(programs->quarantined());
+  events.clear();
+  DrainEvents(*programs, &events);
+  for (const o2c_event& e : events) {
+    if (e.kind != O2C_EVENT_VIOLATION) continue;
+    EXPECT_EQ(e.detail, uint32_t{O2C_VIOLATION_UNTRACKED_FREE});
+    EXPECT_EQ(e.flags, 0u);
+    EXPECT_EQ(e.actions, uint32_t{O2C_ACTION_AUDIT | O2C_ACTION_QUARANTINE});
+    EXPECT_EQ(e.context, uint32_t{O2C_CONTEXT_PROCESS});
+  }
+}
+
+TEST_F(EnforcerProgramsTest, UnconfirmedFinalPhaseAuditionsLate) {
+  std::vector<Pipe> old_pipes = OpenPipes(3);
+  auto programs = LoadAndAttach(O2C_LABEL_OWN);
+  ASSERT_NE(programs, nullptr);
+  programs->SetPhase(O2C_PHASE_FINAL);
+  EXPECT_FALSE(programs->final_confirmed());
+  old_pipes[0].Close();
+  old_pipes[1].Close();
+  EnforcerStats s = Stats(*programs);
+  EXPECT_EQ(s[O2C_STAT_LATE_AUDITIONS], 4u);
+  EXPECT_EQ(s[O2C_STAT_AUDITION_OWN], 4u);
+  EXPECT_EQ(s[O2C_STAT_VIOLATIONS], 0u);
+  EXPECT_EQ(s[O2C_STAT_DOWNGRADED], 0u);
+  std::vector<o2c_event> events;
+  auto kinds = DrainEvents(*programs, &events);
+  EXPECT_EQ(kinds[O2C_EVENT_AUDITION], 4);
+  for (const o2c_event& e : events) {
+    EXPECT_EQ(e.flags, uint32_t{O2C_EVENT_LATE_AUDITION}) << "kind " << e.kind;
+    EXPECT_EQ(e.context, uint32_t{O2C_CONTEXT_PROCESS});
+  }
+  programs->SetFinalConfirmed(true);
+  old_pipes[2].Close();
+  s = Stats(*programs);
+  EXPECT_EQ(s[O2C_STAT_LATE_AUDITIONS], 4u);
+  EXPECT_EQ(s[O2C_STAT_VIOLATIONS], 2u) << "a confirmed final phase is blind again";
+}
+
+TEST_F(EnforcerProgramsTest, UidQuotaLeavesTheRestUntrackedAndIncomplete) {
+  config_.max_tracked = 64;
+  config_.max_tracked_per_uid = 4;
+  auto programs = LoadAndAttach(O2C_LABEL_OWN);
+  ASSERT_NE(programs, nullptr);
+  std::vector<Pipe> pipes = OpenPipes(10);
+  EnforcerStats s = Stats(*programs);
+  EXPECT_EQ(s[O2C_STAT_TRACKED], 4u);
+  EXPECT_EQ(s[O2C_STAT_UID_QUOTA], 16u);
+  EXPECT_EQ(s[O2C_STAT_MAP_FULL], 0u);
+  EXPECT_TRUE(programs->heap_incomplete());
+  std::vector<o2c_event> events;
+  DrainEvents(*programs, &events);
+  int refused = 0;
+  for (const o2c_event& e : events) {
+    if (e.kind != O2C_EVENT_MAP_FULL) continue;
+    ++refused;
+    EXPECT_EQ(e.detail, uint32_t{O2C_UNTRACKED_UID_QUOTA});
+  }
+  EXPECT_EQ(refused, 16);
+  CloseAll(pipes);
+  EXPECT_EQ(programs->LiveObjects(), 0);
+  // Freed objects give their uid its quota back.
+  std::vector<Pipe> again = OpenPipes(2);
+  s = Stats(*programs);
+  EXPECT_EQ(s[O2C_STAT_TRACKED], 8u);
+  EXPECT_EQ(s[O2C_STAT_UID_QUOTA], 16u);
+  CloseAll(again);
+}
+
 TEST_F(EnforcerProgramsTest, DestructionUnloadsEveryProgram) {
   std::vector<uint32_t> ids;
   {
@@ -266,6 +450,11 @@ TEST_F(EnforcerProgramsTest, BadLimitsAreRefused) {
   EXPECT_THAT(EnforcerPrograms::Load(config_),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("ring buffer of 5000 bytes; want a power of 2")));
+  config_.ringbuf_bytes = 4096;
+  config_.verdict_ringbuf_bytes = 6000;
+  EXPECT_THAT(EnforcerPrograms::Load(config_),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("enforcer's verdicts: ring buffer of 6000 bytes")));
 }
 
 }  // namespace

@@ -12,6 +12,11 @@
  * something. A live-object counter caps the total at the policy's
  * max_tracked_objects, exactly.
  *
+ * Contract: claims of one address never overlap (the allocator hands an
+ * address out again only after its free); its releases may (a double free:
+ * one wins), and claims and releases of other addresses in the same bucket
+ * run on any CPU at once (heap_tracker_hammer_test).
+ *
  * Kernel side only; included by the enforcer and the profiler, which must be
  * built with -mcpu=v3 (atomics with fetch and cmpxchg). The loader sizes the
  * maps and sets the constants (heap_tracker_maps.h). */
@@ -87,6 +92,14 @@ static __always_inline enum o2c_track_result o2c_track(__u64 object,
       return O2C_TRACKED_IN_BUCKET;
     }
   }
+  if (o2c_heap_overflow_live) {
+    struct o2c_object *old = bpf_map_lookup_elem(&tracked_overflow, &object);
+
+    if (old) {
+      *old = *info;
+      return O2C_TRACKED_IN_OVERFLOW;
+    }
+  }
   if (__sync_fetch_and_add(&o2c_heap_live, 1) >= o2c_heap_capacity) {
     __sync_fetch_and_add(&o2c_heap_live, -1);
     return O2C_TRACK_FULL;
@@ -99,7 +112,8 @@ static __always_inline enum o2c_track_result o2c_track(__u64 object,
       return O2C_TRACKED_IN_BUCKET;
     }
   }
-  err = bpf_map_update_elem(&tracked_overflow, &object, info, BPF_ANY);
+  /* NOEXIST: an object is counted live once, whatever else races. */
+  err = bpf_map_update_elem(&tracked_overflow, &object, info, BPF_NOEXIST);
   if (err) {
     __sync_fetch_and_add(&o2c_heap_live, -1);
     return O2C_TRACK_FULL;

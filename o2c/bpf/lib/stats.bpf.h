@@ -1,6 +1,6 @@
 /* Per-CPU counters (enum o2c_stat) and ring-buffer events with loss
  * accounting: nothing is dropped silently. Kernel side only; the including
- * program defines the `stats` and `events` maps. */
+ * program defines the `stats` map and its ring buffers. */
 #ifndef O2C_BPF_LIB_STATS_BPF_H_
 #define O2C_BPF_LIB_STATS_BPF_H_
 
@@ -14,16 +14,19 @@ static __always_inline void o2c_count(__u32 stat)
     (*slot)++;
 }
 
-/* A zeroed event of `kind` about the current task, or NULL (counted as
- * lost) when the ring buffer is full. Submit with o2c_event_submit. */
-static __always_inline struct o2c_event *o2c_event_reserve(__u32 kind, __u64 object,
+/* A zeroed event of `kind` about the current task in `ring`, or NULL when
+ * the ring is full (counted in O2C_STAT_EVENTS_LOST and `lost_stat`).
+ * Submit with o2c_event_submit. */
+static __always_inline struct o2c_event *o2c_event_reserve(void *ring, __u32 lost_stat,
+                                                           __u32 kind, __u64 object,
                                                            __u64 site)
 {
-  struct o2c_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+  struct o2c_event *e = bpf_ringbuf_reserve(ring, sizeof(*e), 0);
   __u64 id;
 
   if (!e) {
     o2c_count(O2C_STAT_EVENTS_LOST);
+    o2c_count(lost_stat);
     return NULL;
   }
   __builtin_memset(e, 0, sizeof(*e));
@@ -40,10 +43,12 @@ static __always_inline struct o2c_event *o2c_event_reserve(__u32 kind, __u64 obj
   return e;
 }
 
-static __always_inline void o2c_event_submit(struct o2c_event *e)
+/* Submits `e`, counted in O2C_STAT_EVENTS and `sent_stat`. */
+static __always_inline void o2c_event_submit(struct o2c_event *e, __u32 sent_stat)
 {
   bpf_ringbuf_submit(e, 0);
   o2c_count(O2C_STAT_EVENTS);
+  o2c_count(sent_stat);
 }
 
 #endif /* O2C_BPF_LIB_STATS_BPF_H_ */
