@@ -176,15 +176,6 @@ TEST(TreeProgramTest, LinearModelScoresAsTheHost) {
   }
 }
 
-TEST(TreeProgramTest, TooLargeIsRefusedBeforeLoading) {
-  std::mt19937_64 rng(3);
-  ml::DecisionTree t = RandomTree({.nodes = 700001, .max_depth = 400}, rng);
-  // CompileAudition never loads: the refusal comes from counting instructions.
-  EXPECT_THAT(CompileAudition({&t, 1}, AuditionForm::kSyscall, {.long_jumps = true}, "big"),
-              StatusIs(absl::StatusCode::kResourceExhausted,
-                       HasSubstr("instructions; the kernel loads at most 1000000")));
-}
-
 TEST(TreeProgramTest, KernelHasLongJumpsIsProbed) {
   O2C_REQUIRE_KERNEL();
   // 6.18 has gotol (cpu v4); the probe must find it there, and must not
