@@ -4,8 +4,12 @@
 // through BPF_PROG_TEST_RUN; label and leaf id must both match.
 #include "o2c/bpf/codegen/tree_program.h"
 
+#include <bpf/bpf.h>
+
 #include <chrono>
 #include <cstdlib>
+#include <cstring>
+#include <iostream>
 #include <limits>
 #include <map>
 #include <random>
@@ -13,13 +17,16 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "o2c/bpf/codegen/disassembler.h"
+#include "o2c/bpf/codegen/emitter.h"
 #include "o2c/bpf/codegen/random_trees.h"
+#include "o2c/bpf/loader/program_loader.h"
 #include "testing/kernel_test.h"
 #include "testing/status_matchers.h"
 
 namespace o2c::bpf {
 namespace {
 
+using ::o2c::testing::IsOk;
 using ::o2c::testing::StatusIs;
 using ::testing::HasSubstr;
 
@@ -176,11 +183,36 @@ TEST(TreeProgramTest, LinearModelScoresAsTheHost) {
   }
 }
 
-TEST(TreeProgramTest, KernelHasLongJumpsIsProbed) {
+// The probe agrees with the verifier on another program: gotol over a store
+// the branch before it never reaches loads exactly where the probe says
+// gotol works, and then jumps.
+TEST(TreeProgramTest, KernelHasLongJumpsAgreesWithTheVerifier) {
   O2C_REQUIRE_KERNEL();
-  // 6.18 has gotol (cpu v4); the probe must find it there, and must not
-  // crash elsewhere. Log it for the record.
+  using namespace insn;  // NOLINT
+  Emitter e("o2c_gotol_check");
+  Label skipped = e.NewLabel();
+  Label end = e.NewLabel();
+  e.Emit(Mov64Imm(R0, 7));
+  e.Emit(Mov64Imm(R2, 0));
+  e.JumpImm(BPF_JNE, R2, 0, skipped);
+  e.JaLong(end);
+  e.Bind(skipped);
+  e.Emit(Mov64Imm(R0, 1));
+  e.Bind(end);
+  e.Emit(Exit());
+  auto program = e.Finish();
+  ASSERT_THAT(program, IsOk());
+  auto fd = LoadRawProgram(RawProgram{.name = "o2c_gotol_check",
+                                      .type = BPF_PROG_TYPE_SOCKET_FILTER,
+                                      .insns = program->insns});
   std::cout << "gotol: " << (KernelHasLongJumps() ? "yes" : "no") << "\n";
+  ASSERT_EQ(fd.ok(), KernelHasLongJumps()) << fd.status();
+  if (!fd.ok()) return;
+  std::vector<uint8_t> packet(64);
+  LIBBPF_OPTS(bpf_test_run_opts, run, .data_in = packet.data(),
+              .data_size_in = static_cast<uint32_t>(packet.size()));
+  ASSERT_EQ(bpf_prog_test_run_opts(fd->get(), &run), 0) << std::strerror(errno);
+  EXPECT_EQ(run.retval, 7u);
 }
 
 }  // namespace
