@@ -391,11 +391,11 @@ KernelCapabilities KernelCapabilities::Probe() {
   if (uname(&uts) == 0) k.kernel_release_ = uts.release;
   k.tracefs_path_ = FindTracefs();
   libbpf_print_fn_t previous = libbpf_set_print(nullptr);  // refusals are expected
+  absl::Cleanup restore_print = [previous] { libbpf_set_print(previous); };
   const ProbeContext context{k.tracefs_path_};
   for (const CapabilityProbe& row : kCapabilityProbes) {
     k.results_.push_back(row.probe(row.capability, context));
   }
-  libbpf_set_print(previous);
   return k;
 }
 
