@@ -32,9 +32,9 @@ using ::testing::HasSubstr;
 
 constexpr int kSamples = 10000;
 
-// Inside the VM tier (qemu under TCG, ~20x slower) the verifier's time,
-// quadratic in tree size, trips the soft-lockup watchdog on the largest
-// trees: there they stop at depth 12 and 20,693 nodes.
+// Inside the VM tier (qemu under TCG emulates every instruction) the
+// verifier's time, quadratic in tree size, trips the soft-lockup watchdog on
+// the largest trees: there they stop at depth 12 and 20,693 nodes.
 bool InEmulatedVm() { return std::getenv("O2C_VM") != nullptr; }
 
 // Loads `model` in the SYSCALL form and checks `samples` random samples.
@@ -88,8 +88,9 @@ TEST(TreeProgramTest, RandomTreesFromDepthOneToSixteenDecideAsTheHost) {
 TEST(TreeProgramTest, TreesOfTwentyThousandAndMoreNodesDecideAsTheHost) {
   O2C_REQUIRE_KERNEL();
   std::mt19937_64 rng(20693);
-  // The largest the kernel loads is ~333k nodes (1M instructions), but its
-  // verification takes ~30 s here (quadratic): `o2c compile --random-nodes`.
+  // The largest tree the kernel loads has about 333k nodes (1M instructions),
+  // but verification time grows quadratically with size: larger trees are
+  // tried with `o2c compile --random-nodes`.
   for (int nodes : {20001, 20693, 100001}) {
     if (nodes > 20693 && InEmulatedVm()) break;
     ml::DecisionTree t =
