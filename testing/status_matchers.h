@@ -4,6 +4,7 @@
 //   EXPECT_THAT(Parse(text), StatusIs(absl::StatusCode::kInvalidArgument,
 //                                     HasSubstr("line 7: unknown field")));
 //   ASSERT_THAT(Load(path), IsOk());
+//   EXPECT_THAT(Count(path), IsOkAndHolds(Ge(3)));
 #ifndef O2C_TESTING_STATUS_MATCHERS_H_
 #define O2C_TESTING_STATUS_MATCHERS_H_
 
@@ -40,6 +41,20 @@ MATCHER(IsOk, "is OK") {
   const absl::Status& status = internal::GetStatus(arg);
   *result_listener << "whose status is " << status;
   return status.ok();
+}
+
+// Matches an OK StatusOr<T> whose value matches `value_matcher` (a matcher
+// or a plain value, compared with ==). On a mismatch it says why: the status
+// of an error, else the value and the matcher's explanation.
+MATCHER_P(IsOkAndHolds, value_matcher,
+          negation ? "is not OK, or holds a value that does not match"
+                   : "is OK and holds a matching value") {
+  if (!arg.ok()) {
+    *result_listener << "whose status is " << arg.status();
+    return false;
+  }
+  *result_listener << "whose value is " << ::testing::PrintToString(*arg) << " ";
+  return ::testing::ExplainMatchResult(value_matcher, *arg, result_listener);
 }
 
 }  // namespace o2c::testing

@@ -1,6 +1,10 @@
 // Kernel tier: emitted programs against the real verifier, as a table in the
-// style of the kernel's verifier selftests: instructions, ACCEPT or REJECT,
-// and the verifier's message for a refusal.
+// style of the kernel's verifier selftests: instructions, then ACCEPT with
+// the value the program returns under BPF_PROG_TEST_RUN, or REJECT with the
+// verifier's message. One test case per row, named after it.
+#include <bpf/bpf.h>
+
+#include <cstring>
 #include <functional>
 #include <string>
 #include <vector>
@@ -17,25 +21,42 @@ namespace o2c::bpf {
 namespace {
 
 using namespace insn;  // NOLINT
+using ::o2c::testing::IsOkAndHolds;
 using ::o2c::testing::StatusIs;
 using ::testing::HasSubstr;
+
+// What the kernel does with a row's program.
+struct Verdict {
+  const char* reject = nullptr;  // nullptr: ACCEPT; else a substring of the refusal
+  absl::StatusCode code = absl::StatusCode::kOk;
+  uint32_t retval = 0;  // ACCEPT: what one BPF_PROG_TEST_RUN returns
+};
+
+Verdict Accept(uint32_t retval) { return Verdict{nullptr, absl::StatusCode::kOk, retval}; }
+// The verifier refuses with EACCES unless told otherwise.
+Verdict Reject(const char* message,
+               absl::StatusCode code = absl::StatusCode::kPermissionDenied) {
+  return Verdict{message, code, 0};
+}
 
 struct VerifierCase {
   const char* name;
   bpf_prog_type type;
   std::function<void(Emitter&)> emit;
-  const char* reject;  // nullptr: ACCEPT; else a substring of the refusal
-  absl::StatusCode code = absl::StatusCode::kPermissionDenied;  // EACCES
+  Verdict verdict;
   std::vector<int> map_fds = {};
 };
 
-TEST(EmitterKernelTest, VerifierTable) {
-  O2C_REQUIRE_KERNEL();
-  const std::vector<VerifierCase> cases = {
+// The syscall rows' context: big enough for the offsets they use.
+constexpr size_t kSyscallCtxBytes = 8208;
+constexpr uint32_t kSyscallCtxValue = 0x5eed;  // at offset 8184, copied to 8200
+
+std::vector<VerifierCase> VerifierTable() {
+  return {
       {"ret_zero", BPF_PROG_TYPE_SOCKET_FILTER,
-       [](Emitter& e) { e.Emit(Mov64Imm(R0, 0)); e.Emit(Exit()); }, nullptr},
+       [](Emitter& e) { e.Emit(Mov64Imm(R0, 0)); e.Emit(Exit()); }, Accept(0)},
       {"ret_unset", BPF_PROG_TYPE_SOCKET_FILTER, [](Emitter& e) { e.Emit(Exit()); },
-       "R0 !read_ok"},
+       Reject("R0 !read_ok")},
       {"read_unset_reg", BPF_PROG_TYPE_SOCKET_FILTER,
        [](Emitter& e) {
          Label l = e.NewLabel();
@@ -44,19 +65,19 @@ TEST(EmitterKernelTest, VerifierTable) {
          e.Bind(l);
          e.Emit(Exit());
        },
-       "R3 !read_ok"},
+       Reject("R3 !read_ok")},
       {"wide_compare", BPF_PROG_TYPE_SOCKET_FILTER,
        [](Emitter& e) {
          Label l = e.NewLabel();
          e.Emit(Mov64Imm(R0, 0));
          e.Emit(Mov64Imm(R3, -5));
          e.LdImm64(R4, 0x8000000000000000ull);
-         e.JumpReg(BPF_JSLE, R3, R4, l);
+         e.JumpReg(BPF_JSLE, R3, R4, l);  // -5 <= INT64_MIN is false: r0 = 1
          e.Emit(Mov64Imm(R0, 1));
          e.Bind(l);
          e.Emit(Exit());
        },
-       nullptr},
+       Accept(1)},
       {"unreachable", BPF_PROG_TYPE_SOCKET_FILTER,
        [](Emitter& e) {
          e.Emit(Mov64Imm(R0, 0));
@@ -64,7 +85,7 @@ TEST(EmitterKernelTest, VerifierTable) {
          e.Emit(Mov64Imm(R0, 1));
          e.Emit(Exit());
        },
-       "unreachable insn 2", absl::StatusCode::kInvalidArgument},
+       Reject("unreachable insn 2", absl::StatusCode::kInvalidArgument)},
       {"self_loop", BPF_PROG_TYPE_SOCKET_FILTER,
        [](Emitter& e) {
          Label l = e.NewLabel();
@@ -73,14 +94,14 @@ TEST(EmitterKernelTest, VerifierTable) {
          e.JumpImm(BPF_JEQ, R0, 0, l);
          e.Emit(Exit());
        },
-       "infinite loop detected", absl::StatusCode::kInvalidArgument},
+       Reject("infinite loop detected", absl::StatusCode::kInvalidArgument)},
       {"scalar_deref", BPF_PROG_TYPE_SOCKET_FILTER,
        [](Emitter& e) {
          e.Emit(Mov64Imm(R1, 0));
          e.Emit(LdxMem(BPF_DW, R0, R1, 0));
          e.Emit(Exit());
        },
-       "R1 invalid mem access 'scalar'"},
+       Reject("R1 invalid mem access 'scalar'")},
       {"syscall_ctx_verdict", BPF_PROG_TYPE_SYSCALL,
        [](Emitter& e) {
          e.Emit(Mov64Imm(R0, 0));
@@ -88,21 +109,21 @@ TEST(EmitterKernelTest, VerifierTable) {
          e.Emit(StxMem(BPF_W, R1, R3, 8200));  // 6.1 refuses BPF_ST into this ctx
          e.Emit(Exit());
        },
-       nullptr},
+       Accept(0)},
       {"syscall_ctx_misaligned", BPF_PROG_TYPE_SYSCALL,
        [](Emitter& e) {
          e.Emit(Mov64Imm(R0, 0));
          e.Emit(LdxMem(BPF_DW, R3, R1, 4));
          e.Emit(Exit());
        },
-       "invalid bpf_context access"},
+       Reject("invalid bpf_context access")},
       {"bad_map_fd", BPF_PROG_TYPE_SOCKET_FILTER,
        [](Emitter& e) {
          e.LdMap(R1, 0);
          e.Emit(Mov64Imm(R0, 0));
          e.Emit(Exit());
        },
-       "fd 9999 is not pointing to valid bpf_map", absl::StatusCode::kFailedPrecondition,
+       Reject("fd 9999 is not pointing to valid bpf_map", absl::StatusCode::kFailedPrecondition),
        {9999}},
       {"subprog_call", BPF_PROG_TYPE_SOCKET_FILTER,
        [](Emitter& e) {
@@ -113,27 +134,66 @@ TEST(EmitterKernelTest, VerifierTable) {
          e.Emit(Mov64Imm(R0, 3));
          e.Emit(Exit());
        },
-       nullptr},
+       Accept(3)},
   };
-  for (const VerifierCase& c : cases) {
-    Emitter e(c.name);
-    c.emit(e);
-    auto program = e.Finish();
-    ASSERT_TRUE(program.ok()) << c.name << ": " << program.status();
-    auto insns = program->WithMapFds(c.map_fds);
-    ASSERT_TRUE(insns.ok()) << insns.status();
-    RawProgram raw{.name = c.name, .type = c.type, .insns = *insns};
-    if (c.type == BPF_PROG_TYPE_SYSCALL) raw.prog_flags = BPF_F_SLEEPABLE;
-    auto fd = LoadRawProgram(raw);
-    std::string listing = Disassemble(*insns);
-    if (c.reject == nullptr) {
-      EXPECT_TRUE(fd.ok()) << c.name << ": " << fd.status() << "\n" << listing;
-    } else {
-      EXPECT_THAT(fd, StatusIs(c.code, HasSubstr(c.reject))) << c.name << "\n" << listing;
-      EXPECT_THAT(fd, StatusIs(c.code, HasSubstr(absl::StrCat("prog '", c.name, "': load: "))));
+}
+
+// One BPF_PROG_TEST_RUN of `fd`: a zeroed packet for a socket filter, the
+// syscall context (checked afterwards) for a syscall program.
+absl::StatusOr<uint32_t> TestRun(int fd, bpf_prog_type type) {
+  std::vector<uint8_t> packet(64);
+  std::vector<uint8_t> ctx(kSyscallCtxBytes);
+  std::memcpy(&ctx[8184], &kSyscallCtxValue, sizeof(kSyscallCtxValue));
+  LIBBPF_OPTS(bpf_test_run_opts, run);
+  if (type == BPF_PROG_TYPE_SYSCALL) {
+    run.ctx_in = ctx.data();
+    run.ctx_size_in = static_cast<uint32_t>(ctx.size());
+  } else {
+    run.data_in = packet.data();
+    run.data_size_in = static_cast<uint32_t>(packet.size());
+  }
+  if (bpf_prog_test_run_opts(fd, &run) != 0) {
+    return absl::ErrnoToStatus(errno, "BPF_PROG_TEST_RUN");
+  }
+  if (type == BPF_PROG_TYPE_SYSCALL) {
+    uint32_t copied = 0;
+    std::memcpy(&copied, &ctx[8200], sizeof(copied));
+    if (copied != kSyscallCtxValue) {
+      return absl::InternalError(absl::StrCat("ctx[8200] is ", copied, " after the run"));
     }
   }
+  return run.retval;
 }
+
+class EmitterVerifierTest : public ::testing::TestWithParam<VerifierCase> {};
+
+TEST_P(EmitterVerifierTest, VerdictAndReturnValue) {
+  O2C_REQUIRE_KERNEL();
+  const VerifierCase& c = GetParam();
+  Emitter e(c.name);
+  c.emit(e);
+  auto program = e.Finish();
+  ASSERT_TRUE(program.ok()) << c.name << ": " << program.status();
+  auto insns = program->WithMapFds(c.map_fds);
+  ASSERT_TRUE(insns.ok()) << insns.status();
+  RawProgram raw{.name = c.name, .type = c.type, .insns = *insns};
+  if (c.type == BPF_PROG_TYPE_SYSCALL) raw.prog_flags = BPF_F_SLEEPABLE;
+  auto fd = LoadRawProgram(raw);
+  std::string listing = Disassemble(*insns);
+  if (c.verdict.reject == nullptr) {
+    ASSERT_TRUE(fd.ok()) << c.name << ": " << fd.status() << "\n" << listing;
+    EXPECT_THAT(TestRun(fd->get(), c.type), IsOkAndHolds(c.verdict.retval)) << listing;
+  } else {
+    EXPECT_THAT(fd, StatusIs(c.verdict.code, HasSubstr(c.verdict.reject))) << listing;
+    EXPECT_THAT(fd, StatusIs(c.verdict.code,
+                             HasSubstr(absl::StrCat("prog '", c.name, "': load: "))));
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Rows, EmitterVerifierTest, ::testing::ValuesIn(VerifierTable()),
+                         [](const ::testing::TestParamInfo<VerifierCase>& row) {
+                           return std::string(row.param.name);
+                         });
 
 }  // namespace
 }  // namespace o2c::bpf

@@ -11,7 +11,10 @@
 namespace o2c::bpf {
 namespace {
 
+using ::o2c::testing::IsOkAndHolds;
 using ::o2c::testing::StatusIs;
+using ::testing::Field;
+using ::testing::Gt;
 using ::testing::HasSubstr;
 
 ml::TreeNode Leaf(int32_t label, int32_t id) {
@@ -64,9 +67,8 @@ TEST(TreeLayoutTest, HugeBalancedTreesNeedGotol) {
   EXPECT_THAT(LayOutTree(t, {.leaf_insns = 3, .long_jumps = false}),
               StatusIs(absl::StatusCode::kOutOfRange,
                        HasSubstr("both subtrees exceed the 16-bit jump range")));
-  auto layout = LayOutTree(t, {.leaf_insns = 3, .long_jumps = true});
-  ASSERT_TRUE(layout.ok()) << layout.status();
-  EXPECT_GT(layout->far_jumps, 0);
+  EXPECT_THAT(LayOutTree(t, {.leaf_insns = 3, .long_jumps = true}),
+              IsOkAndHolds(Field(&TreeLayout::far_jumps, Gt(0))));
 }
 
 TEST(TreeLayoutTest, RefusalsNameTheNode) {

@@ -11,12 +11,15 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstdlib>
+#include <cstdio>
 #include <cstring>
-#include <fstream>
-#include <functional>
-#include <sstream>
+#include <filesystem>
+#include <iterator>
+#include <system_error>
 
+#include "absl/cleanup/cleanup.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
@@ -24,6 +27,8 @@
 #include "o2c/bpf/codegen/insn.h"
 #include "o2c/bpf/loader/program_loader.h"
 #include "o2c/bpf/loader/scoped_fd.h"
+#include "o2c/internal/file_util.h"
+#include "o2c/internal/status_macros.h"
 
 namespace o2c::bpf {
 namespace {
@@ -69,11 +74,18 @@ absl::StatusOr<ScopedFd> Load(const char* name, bpf_prog_type type,
   return LoadRawProgram(program);
 }
 
+// What every probe may need from the run that probes it.
+struct ProbeContext {
+  std::string tracefs;  // where tracefs is mounted, "" if nowhere
+};
+
 // A tracing program (tp_btf, fentry, fexit, fmod_ret, lsm) on `target`:
-// resolve its BTF id, load, attach through bpf_raw_tracepoint_open.
-CapabilityResult ProbeTracing(Capability f, const char* what, const char* target,
-                           bpf_prog_type type, bpf_attach_type attach,
-                           std::vector<bpf_insn> insns) {
+// resolve its BTF id, load, attach through bpf_raw_tracepoint_open. The
+// detail names it "<capability>/<target><note>".
+CapabilityResult ProbeTracing(Capability f, const char* target, bpf_prog_type type,
+                              bpf_attach_type attach, std::vector<bpf_insn> insns,
+                              const char* note = "") {
+  std::string what = absl::StrCat(CapabilityName(f), "/", target, note);
   int btf_id = libbpf_find_vmlinux_btf_id(target, attach);
   if (btf_id < 0) {
     return Refused(f, -btf_id, absl::StrCat(what, ": no BTF id for '", target, "'"));
@@ -86,9 +98,13 @@ CapabilityResult ProbeTracing(Capability f, const char* what, const char* target
 }
 
 // Reads a one-number sysfs/tracefs file.
-bool ReadNumber(const std::string& path, long* value) {
-  std::ifstream in(path);
-  return static_cast<bool>(in >> *value);
+absl::StatusOr<long> ReadNumber(const std::string& path) {
+  O2C_ASSIGN_OR_RETURN(std::string text, internal::ReadFileBytes(path));
+  long value = 0;
+  if (!absl::SimpleAtoi(absl::StripAsciiWhitespace(text), &value)) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ": not a number: '", text, "'"));
+  }
+  return value;
 }
 
 int PerfEventOpen(perf_event_attr* attr, int cpu) {
@@ -99,15 +115,15 @@ int PerfEventOpen(perf_event_attr* attr, int cpu) {
 // Opens a kprobe or uprobe perf event through its dynamic PMU and attaches
 // `prog` to it.
 CapabilityResult AttachPmuProbe(Capability f, const char* pmu, const std::string& target,
-                             uint64_t offset, int prog_fd, const std::string& what) {
-  long type = 0;
+                                uint64_t offset, int prog_fd, const std::string& what) {
   std::string type_path = absl::StrCat("/sys/bus/event_source/devices/", pmu, "/type");
-  if (!ReadNumber(type_path, &type)) {
+  absl::StatusOr<long> type = ReadNumber(type_path);
+  if (!type.ok()) {
     return Refused(f, ENOENT, absl::StrCat(what, ": no ", pmu, " PMU (", type_path, ")"));
   }
   perf_event_attr attr = {};
   attr.size = sizeof(attr);
-  attr.type = static_cast<uint32_t>(type);
+  attr.type = static_cast<uint32_t>(*type);
   attr.config1 = reinterpret_cast<uint64_t>(target.c_str());
   attr.config2 = offset;
   ScopedFd event(PerfEventOpen(&attr, 0));
@@ -118,67 +134,87 @@ CapabilityResult AttachPmuProbe(Capability f, const char* pmu, const std::string
   return Works(f, absl::StrCat(what, " attached"));
 }
 
-CapabilityResult ProbeTpBtf() {
+CapabilityResult ProbeTpBtf(Capability f, const ProbeContext&) {
   // r2 = ctx[1]: the freed pointer. Older kernels refuse to read a
   // `const void *` tracepoint argument here; raw_tp is the fallback there.
-  return ProbeTracing(Capability::kTpBtf, "tp_btf/kfree reading ptr", kTracepoint,
-                      BPF_PROG_TYPE_TRACING, BPF_TRACE_RAW_TP,
-                      {LdxMem(BPF_DW, R2, R1, 8), Mov64Imm(R0, 0), Exit()});
+  return ProbeTracing(f, kTracepoint, BPF_PROG_TYPE_TRACING, BPF_TRACE_RAW_TP,
+                      {LdxMem(BPF_DW, R2, R1, 8), Mov64Imm(R0, 0), Exit()}, " reading ptr");
 }
 
-CapabilityResult ProbeRawTp() {
+CapabilityResult ProbeRawTp(Capability f, const ProbeContext&) {
   auto prog = Load("raw_tp", BPF_PROG_TYPE_RAW_TRACEPOINT,
                    {LdxMem(BPF_DW, R2, R1, 8), Mov64Imm(R0, 0), Exit()});
-  if (!prog.ok()) return FromStatus(Capability::kRawTp, prog.status());
+  if (!prog.ok()) return FromStatus(f, prog.status());
   ScopedFd link(bpf_raw_tracepoint_open(kTracepoint, prog->get()));
-  if (!link.valid()) return Refused(Capability::kRawTp, errno, "raw_tp/kfree: attach");
-  return Works(Capability::kRawTp, "raw_tp/kfree loaded and attached");
+  if (!link.valid()) return Refused(f, errno, "raw_tp/kfree: attach");
+  return Works(f, "raw_tp/kfree loaded and attached");
+}
+
+CapabilityResult ProbeFentry(Capability f, const ProbeContext&) {
+  return ProbeTracing(f, kSecurityFunction, BPF_PROG_TYPE_TRACING, BPF_TRACE_FENTRY,
+                      ReturnZero());
+}
+
+CapabilityResult ProbeFexit(Capability f, const ProbeContext&) {
+  return ProbeTracing(f, kSecurityFunction, BPF_PROG_TYPE_TRACING, BPF_TRACE_FEXIT,
+                      ReturnZero());
+}
+
+CapabilityResult ProbeFmodRet(Capability f, const ProbeContext&) {
+  return ProbeTracing(f, kSecurityFunction, BPF_PROG_TYPE_TRACING, BPF_MODIFY_RETURN,
+                      ReturnZero());
+}
+
+CapabilityResult ProbeLsm(Capability f, const ProbeContext&) {
+  return ProbeTracing(f, kLsmHook, BPF_PROG_TYPE_LSM, BPF_LSM_MAC, ReturnZero());
 }
 
 // Where tracefs is mounted, from /proc/mounts; "" if nowhere.
 std::string FindTracefs() {
-  std::ifstream mounts("/proc/mounts");
-  std::string line;
-  while (std::getline(mounts, line)) {
+  absl::StatusOr<std::string> mounts = internal::ReadFileBytes("/proc/mounts");
+  if (!mounts.ok()) return "";
+  for (absl::string_view line : absl::StrSplit(*mounts, '\n')) {
     std::vector<std::string> fields = absl::StrSplit(line, ' ');
     if (fields.size() > 2 && fields[2] == "tracefs") return fields[1];
   }
   return "";
 }
 
-CapabilityResult ProbeTracepoint(const std::string& tracefs) {
-  const Capability f = Capability::kTracepoint;
-  std::string root = tracefs;
+CapabilityResult ProbeTracepoint(Capability f, const ProbeContext& context) {
+  std::string root = context.tracefs;
   std::string temp_mount;
   if (root.empty()) {
-    char dir[] = "/tmp/o2c-tracefs-XXXXXX";
-    if (mkdtemp(dir) == nullptr) return Refused(f, errno, "tracefs: mkdtemp");
-    if (mount("none", dir, "tracefs", 0, nullptr) != 0) {
+    std::string dir = "/tmp/o2c-tracefs-XXXXXX";
+    if (mkdtemp(dir.data()) == nullptr) return Refused(f, errno, "tracefs: mkdtemp");
+    if (mount("none", dir.c_str(), "tracefs", 0, nullptr) != 0) {
       int e = errno;
-      rmdir(dir);
+      std::error_code ignored;
+      std::filesystem::remove(dir, ignored);
       return Refused(f, e, "tracefs not mounted, and mounting it failed");
     }
     root = temp_mount = dir;
   }
-  auto cleanup = [&] {
-    if (!temp_mount.empty()) {
-      umount(temp_mount.c_str());
-      rmdir(temp_mount.c_str());
-    }
-  };
-  long id = 0;
+  absl::StatusOr<long> id;
   std::string id_path = absl::StrCat(root, "/events/kmem/", kTracepoint, "/id");
-  if (!ReadNumber(id_path, &id)) {
-    cleanup();
+  {
+    // The temporary mount is only needed to read the id.
+    absl::Cleanup unmount = [&temp_mount] {
+      if (temp_mount.empty()) return;
+      umount(temp_mount.c_str());
+      std::error_code ignored;
+      std::filesystem::remove(temp_mount, ignored);
+    };
+    id = ReadNumber(id_path);
+  }
+  if (!id.ok()) {
     return Refused(f, ENOENT, absl::StrCat("tracepoint kmem/kfree: no ", id_path));
   }
-  cleanup();
   auto prog = Load("tracepoint", BPF_PROG_TYPE_TRACEPOINT, ReturnZero());
   if (!prog.ok()) return FromStatus(f, prog.status());
   perf_event_attr attr = {};
   attr.size = sizeof(attr);
   attr.type = PERF_TYPE_TRACEPOINT;
-  attr.config = static_cast<uint64_t>(id);
+  attr.config = static_cast<uint64_t>(*id);
   ScopedFd event(PerfEventOpen(&attr, 0));
   if (!event.valid()) return Refused(f, errno, "tracepoint kmem/kfree: perf_event_open");
   if (ioctl(event.get(), PERF_EVENT_IOC_SET_BPF, prog->get()) != 0) {
@@ -189,25 +225,24 @@ CapabilityResult ProbeTracepoint(const std::string& tracefs) {
                     "mount -t tracefs none /sys/kernel/tracing to use it");
   }
   return Works(f, absl::StrCat("tracepoint kmem/kfree attached (tracefs at ",
-                               tracefs, ")"));
+                               context.tracefs, ")"));
 }
 
-CapabilityResult ProbeKprobe() {
+CapabilityResult ProbeKprobe(Capability f, const ProbeContext&) {
   auto prog = Load("kprobe", BPF_PROG_TYPE_KPROBE, ReturnZero());
-  if (!prog.ok()) return FromStatus(Capability::kKprobe, prog.status());
-  return AttachPmuProbe(Capability::kKprobe, "kprobe", kTracedFunction, 0, prog->get(),
+  if (!prog.ok()) return FromStatus(f, prog.status());
+  return AttachPmuProbe(f, "kprobe", kTracedFunction, 0, prog->get(),
                         absl::StrCat("kprobe/", kTracedFunction));
 }
 
-CapabilityResult ProbeKprobeOffset() {
+CapabilityResult ProbeKprobeOffset(Capability f, const ProbeContext&) {
   auto prog = Load("kprobe_off", BPF_PROG_TYPE_KPROBE, ReturnZero());
-  if (!prog.ok()) return FromStatus(Capability::kKprobeOffset, prog.status());
+  if (!prog.ok()) return FromStatus(f, prog.status());
   // An offset must fall on an instruction boundary (EILSEQ otherwise). After
   // endbr64 (4 bytes) and/or the 5-byte ftrace nop, one of these is.
   CapabilityResult last;
   for (uint64_t offset : {4, 5, 9}) {
-    last = AttachPmuProbe(Capability::kKprobeOffset, "kprobe", kTracedFunction, offset,
-                          prog->get(),
+    last = AttachPmuProbe(f, "kprobe", kTracedFunction, offset, prog->get(),
                           absl::StrCat("kprobe/", kTracedFunction, "+", offset));
     if (last.works || last.error != EILSEQ) return last;
   }
@@ -220,18 +255,18 @@ __attribute__((noinline)) int UprobeTarget(int x) {
   return x + 1;
 }
 
-CapabilityResult ProbeUprobe() {
-  const Capability f = Capability::kUprobe;
+CapabilityResult ProbeUprobe(Capability f, const ProbeContext&) {
   // The file offset of UprobeTarget in this binary, from /proc/self/maps.
   uint64_t address = reinterpret_cast<uint64_t>(&UprobeTarget);
-  std::ifstream maps("/proc/self/maps");
-  std::string line, path;
+  absl::StatusOr<std::string> maps = internal::ReadFileBytes("/proc/self/maps");
+  if (!maps.ok()) return Refused(f, ENOENT, absl::StrCat("uprobe: ", maps.status().message()));
+  std::string path;
   uint64_t file_offset = 0;
-  while (std::getline(maps, line)) {
+  for (absl::string_view line : absl::StrSplit(*maps, '\n')) {
     uint64_t start, end, offset;
     char perms[8], file[4096] = "";
-    if (sscanf(line.c_str(), "%lx-%lx %7s %lx %*s %*s %4095s", &start, &end, perms,
-               &offset, file) >= 4 &&
+    if (sscanf(std::string(line).c_str(), "%lx-%lx %7s %lx %*s %*s %4095s", &start, &end,
+               perms, &offset, file) >= 4 &&
         address >= start && address < end && file[0] == '/') {
       path = file;
       file_offset = address - start + offset;
@@ -245,8 +280,7 @@ CapabilityResult ProbeUprobe() {
                         "uprobe on this binary");
 }
 
-CapabilityResult ProbeSyscallTestRun() {
-  const Capability f = Capability::kSyscallTestRun;
+CapabilityResult ProbeSyscallTestRun(Capability f, const ProbeContext&) {
   auto prog = Load("syscall", BPF_PROG_TYPE_SYSCALL, {Mov64Imm(R0, 42), Exit()},
                    static_cast<bpf_attach_type>(0), 0, BPF_F_SLEEPABLE);
   if (!prog.ok()) return FromStatus(f, prog.status());
@@ -261,8 +295,7 @@ CapabilityResult ProbeSyscallTestRun() {
   return Works(f, "syscall program ran under BPF_PROG_TEST_RUN");
 }
 
-CapabilityResult ProbeRingbuf() {
-  const Capability f = Capability::kRingbuf;
+CapabilityResult ProbeRingbuf(Capability f, const ProbeContext&) {
   ScopedFd map(bpf_map_create(BPF_MAP_TYPE_RINGBUF, "o2c_probe_rb", 0, 0,
                               static_cast<uint32_t>(sysconf(_SC_PAGESIZE)), nullptr));
   if (!map.valid()) return Refused(f, errno, "ringbuf map create");
@@ -277,65 +310,80 @@ CapabilityResult ProbeRingbuf() {
   return Works(f, "ringbuf map created, reserve/discard verified");
 }
 
-CapabilityResult ProbeSendSignal() {
+CapabilityResult ProbeSendSignal(Capability f, const ProbeContext&) {
   auto prog = Load("send_signal", BPF_PROG_TYPE_RAW_TRACEPOINT,
                    {Mov64Imm(R1, 0), Call(BPF_FUNC_send_signal), Mov64Imm(R0, 0), Exit()});
-  if (!prog.ok()) return FromStatus(Capability::kSendSignal, prog.status());
-  return Works(Capability::kSendSignal, "bpf_send_signal verified in a raw_tp program");
+  if (!prog.ok()) return FromStatus(f, prog.status());
+  return Works(f, "bpf_send_signal verified in a raw_tp program");
 }
 
-CapabilityResult ProbeTaskStorage() {
-  const Capability f = Capability::kTaskStorage;
+CapabilityResult ProbeTaskStorage(Capability f, const ProbeContext&) {
   // Local-storage maps need BTF for their key and value: one int type.
   struct btf* btf = btf__new_empty();
   if (btf == nullptr) return Refused(f, errno, "btf__new_empty");
+  absl::Cleanup free_btf = [btf] { btf__free(btf); };
   int int_id = btf__add_int(btf, "int", 4, BTF_INT_SIGNED);
   int err = int_id < 0 ? int_id : btf__load_into_kernel(btf);
-  if (err < 0) {
-    btf__free(btf);
-    return Refused(f, -err, "task storage: load BTF");
-  }
+  if (err < 0) return Refused(f, -err, "task storage: load BTF");
   LIBBPF_OPTS(bpf_map_create_opts, opts, .btf_fd = static_cast<uint32_t>(btf__fd(btf)),
               .btf_key_type_id = static_cast<uint32_t>(int_id),
               .btf_value_type_id = static_cast<uint32_t>(int_id),
               .map_flags = BPF_F_NO_PREALLOC);
   ScopedFd map(bpf_map_create(BPF_MAP_TYPE_TASK_STORAGE, "o2c_probe_ts", 4, 4, 0, &opts));
-  int map_errno = errno;
-  btf__free(btf);
-  if (!map.valid()) return Refused(f, map_errno, "task storage map create");
+  if (!map.valid()) return Refused(f, errno, "task storage map create");
   return Works(f, "task storage map created");
 }
+
+// One row per capability: its name and how to probe it, in the style of
+// libbpf's feature_probes[] table. Rows follow the enum's order (checked
+// below), so a capability is its row's index.
+struct CapabilityProbe {
+  Capability capability;
+  const char* name;
+  CapabilityResult (*probe)(Capability self, const ProbeContext& context);
+};
+
+constexpr CapabilityProbe kCapabilityProbes[] = {
+    {Capability::kTpBtf, "tp_btf", ProbeTpBtf},
+    {Capability::kRawTp, "raw_tp", ProbeRawTp},
+    {Capability::kTracepoint, "tracepoint", ProbeTracepoint},
+    {Capability::kFentry, "fentry", ProbeFentry},
+    {Capability::kFexit, "fexit", ProbeFexit},
+    {Capability::kFmodRet, "fmod_ret", ProbeFmodRet},
+    {Capability::kKprobe, "kprobe", ProbeKprobe},
+    {Capability::kKprobeOffset, "kprobe+offset", ProbeKprobeOffset},
+    {Capability::kLsm, "lsm", ProbeLsm},
+    {Capability::kUprobe, "uprobe", ProbeUprobe},
+    {Capability::kSyscallTestRun, "syscall+test_run", ProbeSyscallTestRun},
+    {Capability::kRingbuf, "ringbuf", ProbeRingbuf},
+    {Capability::kSendSignal, "send_signal", ProbeSendSignal},
+    {Capability::kTaskStorage, "task_storage", ProbeTaskStorage},
+};
+
+constexpr bool RowsFollowTheEnum() {
+  size_t i = 0;
+  for (const CapabilityProbe& row : kCapabilityProbes) {
+    if (static_cast<size_t>(row.capability) != i++) return false;
+  }
+  return i == static_cast<size_t>(Capability::kCount);
+}
+static_assert(RowsFollowTheEnum(),
+              "kCapabilityProbes needs one row per Capability, in the enum's order");
 
 }  // namespace
 
 const std::vector<Capability>& AllCapabilities() {
-  static const auto* all = new std::vector<Capability>{
-      Capability::kTpBtf,       Capability::kRawTp,          Capability::kTracepoint,
-      Capability::kFentry,      Capability::kFexit,          Capability::kFmodRet,
-      Capability::kKprobe,      Capability::kKprobeOffset,   Capability::kLsm,
-      Capability::kUprobe,      Capability::kSyscallTestRun, Capability::kRingbuf,
-      Capability::kSendSignal,  Capability::kTaskStorage};
+  static const auto* all = [] {
+    auto* capabilities = new std::vector<Capability>;
+    for (const CapabilityProbe& row : kCapabilityProbes) capabilities->push_back(row.capability);
+    return capabilities;
+  }();
   return *all;
 }
 
 const char* CapabilityName(Capability feature) {
-  switch (feature) {
-    case Capability::kTpBtf: return "tp_btf";
-    case Capability::kRawTp: return "raw_tp";
-    case Capability::kTracepoint: return "tracepoint";
-    case Capability::kFentry: return "fentry";
-    case Capability::kFexit: return "fexit";
-    case Capability::kFmodRet: return "fmod_ret";
-    case Capability::kKprobe: return "kprobe";
-    case Capability::kKprobeOffset: return "kprobe+offset";
-    case Capability::kLsm: return "lsm";
-    case Capability::kUprobe: return "uprobe";
-    case Capability::kSyscallTestRun: return "syscall+test_run";
-    case Capability::kRingbuf: return "ringbuf";
-    case Capability::kSendSignal: return "send_signal";
-    case Capability::kTaskStorage: return "task_storage";
-  }
-  return "?";
+  size_t index = static_cast<size_t>(feature);
+  return index < std::size(kCapabilityProbes) ? kCapabilityProbes[index].name : "?";
 }
 
 KernelCapabilities KernelCapabilities::Probe() {
@@ -344,40 +392,11 @@ KernelCapabilities KernelCapabilities::Probe() {
   if (uname(&uts) == 0) k.kernel_release_ = uts.release;
   k.tracefs_path_ = FindTracefs();
   libbpf_print_fn_t previous = libbpf_set_print(nullptr);  // refusals are expected
-  for (Capability f : AllCapabilities()) {
-    switch (f) {
-      case Capability::kTpBtf: k.results_.push_back(ProbeTpBtf()); break;
-      case Capability::kRawTp: k.results_.push_back(ProbeRawTp()); break;
-      case Capability::kTracepoint: k.results_.push_back(ProbeTracepoint(k.tracefs_path_)); break;
-      case Capability::kFentry:
-        k.results_.push_back(ProbeTracing(f, absl::StrCat("fentry/", kSecurityFunction).c_str(),
-                                          kSecurityFunction, BPF_PROG_TYPE_TRACING,
-                                          BPF_TRACE_FENTRY, ReturnZero()));
-        break;
-      case Capability::kFexit:
-        k.results_.push_back(ProbeTracing(f, absl::StrCat("fexit/", kSecurityFunction).c_str(),
-                                          kSecurityFunction, BPF_PROG_TYPE_TRACING,
-                                          BPF_TRACE_FEXIT, ReturnZero()));
-        break;
-      case Capability::kFmodRet:
-        k.results_.push_back(ProbeTracing(f, absl::StrCat("fmod_ret/", kSecurityFunction).c_str(),
-                                          kSecurityFunction, BPF_PROG_TYPE_TRACING,
-                                          BPF_MODIFY_RETURN, ReturnZero()));
-        break;
-      case Capability::kKprobe: k.results_.push_back(ProbeKprobe()); break;
-      case Capability::kKprobeOffset: k.results_.push_back(ProbeKprobeOffset()); break;
-      case Capability::kLsm:
-        k.results_.push_back(ProbeTracing(f, absl::StrCat("lsm/", kLsmHook).c_str(), kLsmHook,
-                                          BPF_PROG_TYPE_LSM, BPF_LSM_MAC, ReturnZero()));
-        break;
-      case Capability::kUprobe: k.results_.push_back(ProbeUprobe()); break;
-      case Capability::kSyscallTestRun: k.results_.push_back(ProbeSyscallTestRun()); break;
-      case Capability::kRingbuf: k.results_.push_back(ProbeRingbuf()); break;
-      case Capability::kSendSignal: k.results_.push_back(ProbeSendSignal()); break;
-      case Capability::kTaskStorage: k.results_.push_back(ProbeTaskStorage()); break;
-    }
+  absl::Cleanup restore_print = [previous] { libbpf_set_print(previous); };
+  const ProbeContext context{k.tracefs_path_};
+  for (const CapabilityProbe& row : kCapabilityProbes) {
+    k.results_.push_back(row.probe(row.capability, context));
   }
-  libbpf_set_print(previous);
   return k;
 }
 

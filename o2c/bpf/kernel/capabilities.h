@@ -25,11 +25,12 @@ enum class Capability {
   kRingbuf,          // BPF ring buffer
   kSendSignal,       // bpf_send_signal from a tracing program
   kTaskStorage,      // task-local storage maps
+  kCount,            // not a capability: how many there are
 };
 
-// Every feature, in the order `o2c probe` prints them.
+// Every capability, in the order `o2c probe` prints them (the enum's order).
 const std::vector<Capability>& AllCapabilities();
-// A short stable name ("tp_btf", "fmod_ret", ...).
+// A short stable name ("tp_btf", "fmod_ret", ...); "?" for kCount.
 const char* CapabilityName(Capability feature);
 
 // The outcome of one probe.

@@ -1,23 +1,18 @@
 #include "o2c/bpf/kernel/kallsyms.h"
 
 #include <algorithm>
-#include <fstream>
-#include <sstream>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "o2c/internal/edit_distance.h"
+#include "o2c/internal/file_util.h"
+#include "o2c/internal/status_macros.h"
 
 namespace o2c::bpf {
 absl::StatusOr<Kallsyms> Kallsyms::FromFile(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) {
-    return absl::NotFoundError(absl::StrCat(path, ": cannot open"));
-  }
-  std::stringstream text;
-  text << in.rdbuf();
-  return FromText(text.str(), path);
+  O2C_ASSIGN_OR_RETURN(std::string text, internal::ReadFileBytes(path));
+  return FromText(text, path);
 }
 
 absl::StatusOr<Kallsyms> Kallsyms::FromText(absl::string_view text,

@@ -9,9 +9,13 @@
 namespace o2c::bpf {
 namespace {
 
-using ::testing::ElementsAre;
+using ::o2c::testing::IsOkAndHolds;
 using ::o2c::testing::StatusIs;
+using ::testing::AllOf;
+using ::testing::ElementsAre;
+using ::testing::Field;
 using ::testing::HasSubstr;
+using ::testing::Property;
 
 constexpr char kTable[] =
     "ffffffff816c70d0 t anon_pipe_write\n"
@@ -45,9 +49,8 @@ TEST(KallsymsTest, FunctionRangeEndsAtNextHigherSymbol) {
   EXPECT_EQ(range->start, 0xffffffff816c7a70u);
   EXPECT_EQ(range->size(), 0x240u);
   // An alias at the same address does not end the range at zero size.
-  range = table->FunctionRange("free_pipe_info");
-  ASSERT_TRUE(range.ok());
-  EXPECT_EQ(range->size(), 0xc0u);
+  EXPECT_THAT(table->FunctionRange("free_pipe_info"),
+              IsOkAndHolds(Property(&AddressRange::size, 0xc0u)));
 }
 
 TEST(KallsymsTest, FunctionRangeErrorsNameTheSymbol) {
@@ -89,10 +92,9 @@ TEST(KallsymsTest, KernelTextIsStextToEtext) {
   auto table = Kallsyms::FromText(
       "ffffffff81000000 T _stext\nffffffff81000100 t f\nffffffff82209988 T _etext\n");
   ASSERT_TRUE(table.ok());
-  auto text = table->KernelText();
-  ASSERT_TRUE(text.ok()) << text.status();
-  EXPECT_EQ(text->start, 0xffffffff81000000u);
-  EXPECT_EQ(text->end, 0xffffffff82209988u);
+  EXPECT_THAT(table->KernelText(),
+              IsOkAndHolds(AllOf(Field(&AddressRange::start, 0xffffffff81000000u),
+                                 Field(&AddressRange::end, 0xffffffff82209988u))));
   EXPECT_THAT(Kallsyms::FromText(kTable)->KernelText(),
               StatusIs(absl::StatusCode::kNotFound, HasSubstr("no _stext/_etext")));
 }

@@ -6,6 +6,7 @@
 #include <cstddef>
 
 #include "absl/strings/str_cat.h"
+#include "o2c/bpf/codegen/emitter.h"
 #include "o2c/bpf/codegen/insn.h"
 #include "o2c/bpf/loader/program_loader.h"
 #include "o2c/internal/status_macros.h"
@@ -69,28 +70,29 @@ class BpfTextReader : public KernelTextReader {
 
 }  // namespace
 
-std::vector<bpf_insn> KernelTextReaderProgram(int map_fd) {
+absl::StatusOr<EmittedProgram> KernelTextReaderProgram() {
   using namespace insn;  // NOLINT: the instruction factories read like assembly
-  auto map = LdMapFd(R1, map_fd);
-  return {
-      Mov64Reg(R6, R1),                                    // r6 = ctx
-      LdxMem(BPF_W, R7, R6, offsetof(ReadRequest, size)),  // r7 = size
-      JmpImm(BPF_JEQ, R7, 0, 13),                          // nothing to read
-      JmpImm(BPF_JGT, R7, kChunk, 12),                     // bounds the helper's size
-      StMem(BPF_W, R10, -4, 0),                            // key = 0
-      map[0], map[1],
-      Mov64Reg(R2, R10),
-      Alu64Imm(BPF_ADD, R2, -4),
-      Call(BPF_FUNC_map_lookup_elem),
-      JmpImm(BPF_JEQ, R0, 0, 5),
-      Mov64Reg(R1, R0),                                    // dst: the map value
-      Mov64Reg(R2, R7),
-      LdxMem(BPF_DW, R3, R6, offsetof(ReadRequest, address)),
-      Call(BPF_FUNC_probe_read_kernel),
-      StxMem(BPF_W, R6, R0, offsetof(ReadRequest, result)),
-      Mov64Imm(R0, 0),                                     // out:
-      Exit(),
-  };
+  Emitter e("o2c_text_read");
+  Label out = e.NewLabel();
+  e.Emit(Mov64Reg(R6, R1));                                    // r6 = ctx
+  e.Emit(LdxMem(BPF_W, R7, R6, offsetof(ReadRequest, size)));  // r7 = size
+  e.JumpImm(BPF_JEQ, R7, 0, out);                              // nothing to read
+  e.JumpImm(BPF_JGT, R7, kChunk, out);                         // bounds the helper's size
+  e.Emit(StMem(BPF_W, R10, -4, 0));                            // key = 0
+  e.LdMap(R1, 0);
+  e.Emit(Mov64Reg(R2, R10));
+  e.Emit(Alu64Imm(BPF_ADD, R2, -4));
+  e.Emit(Call(BPF_FUNC_map_lookup_elem));
+  e.JumpImm(BPF_JEQ, R0, 0, out);
+  e.Emit(Mov64Reg(R1, R0));                                    // dst: the map value
+  e.Emit(Mov64Reg(R2, R7));
+  e.Emit(LdxMem(BPF_DW, R3, R6, offsetof(ReadRequest, address)));
+  e.Emit(Call(BPF_FUNC_probe_read_kernel));
+  e.Emit(StxMem(BPF_W, R6, R0, offsetof(ReadRequest, result)));
+  e.Bind(out);
+  e.Emit(Mov64Imm(R0, 0));
+  e.Emit(Exit());
+  return e.Finish();
 }
 
 absl::StatusOr<std::unique_ptr<KernelTextReader>> OpenBpfTextReader() {
@@ -101,7 +103,8 @@ absl::StatusOr<std::unique_ptr<KernelTextReader>> OpenBpfTextReader() {
   ScopedFd map(bpf_map_create(BPF_MAP_TYPE_ARRAY, "o2c_text", sizeof(uint32_t), kChunk,
                               1, nullptr));
   if (!map.valid()) return LibbpfError(-errno, "map 'o2c_text': create");
-  program.insns = KernelTextReaderProgram(map.get());
+  O2C_ASSIGN_OR_RETURN(EmittedProgram emitted, KernelTextReaderProgram());
+  O2C_ASSIGN_OR_RETURN(program.insns, emitted.WithMapFds({map.get()}));
   O2C_ASSIGN_OR_RETURN(ScopedFd fd, LoadRawProgram(program));
   return std::unique_ptr<KernelTextReader>(new BpfTextReader(std::move(fd), std::move(map)));
 }

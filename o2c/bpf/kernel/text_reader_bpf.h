@@ -4,18 +4,16 @@
 #ifndef O2C_BPF_KERNEL_TEXT_READER_BPF_H_
 #define O2C_BPF_KERNEL_TEXT_READER_BPF_H_
 
-#include <linux/bpf.h>
-
 #include <memory>
-#include <vector>
 
 #include "absl/status/statusor.h"
+#include "o2c/bpf/codegen/emitter.h"
 #include "o2c/bpf/kernel/text_reader.h"
 
 namespace o2c::bpf {
 
-// The reader program's instructions, writing to the array map `map_fd`.
-std::vector<bpf_insn> KernelTextReaderProgram(int map_fd);
+// The reader program, its map slot 0 the one-entry array map it copies into.
+absl::StatusOr<EmittedProgram> KernelTextReaderProgram();
 
 // Loads the reader program. Fails (with the verifier log) where syscall
 // programs or bpf_probe_read_kernel are not available, e.g. under lockdown

@@ -2,25 +2,25 @@
 
 #include <elf.h>
 
-#include <cstdio>
-#include <cstdlib>
 #include <cstring>
-#include <fstream>
+#include <filesystem>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "o2c/internal/file_util.h"
 #include "testing/status_matchers.h"
 
 namespace o2c::bpf {
 namespace {
 
+using ::o2c::testing::IsOk;
+using ::o2c::testing::IsOkAndHolds;
 using ::o2c::testing::StatusIs;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
 std::string TempPath(const char* name) {
-  const char* dir = std::getenv("TEST_TMPDIR");
-  return std::string(dir ? dir : "/tmp") + "/" + name;
+  return (std::filesystem::path(::testing::TempDir()) / name).string();
 }
 
 // A core file like /proc/kcore: one PT_LOAD mapping 0xffffffff81000000 to
@@ -47,16 +47,15 @@ std::string WriteFakeKcore() {
   std::memcpy(&image[sizeof(ehdr) + sizeof(note)], &load, sizeof(load));
   std::memcpy(&image[0x100], "\x0f\x1f\x44\x00", 4);  // nopl 0x0(%rax,%rax,1)
   std::string path = TempPath("fake_kcore");
-  std::ofstream(path, std::ios::binary) << image;
+  EXPECT_THAT(internal::WriteFileBytes(path, image), IsOk());
   return path;
 }
 
 TEST(KcoreReaderTest, ReadsThroughLoadSegments) {
   auto reader = OpenKcoreReader(WriteFakeKcore());
   ASSERT_TRUE(reader.ok()) << reader.status();
-  auto bytes = (*reader)->Read(0xffffffff81000001, 3);
-  ASSERT_TRUE(bytes.ok()) << bytes.status();
-  EXPECT_THAT(*bytes, ElementsAre(0x1f, 0x44, 0x00));
+  EXPECT_THAT((*reader)->Read(0xffffffff81000001, 3),
+              IsOkAndHolds(ElementsAre(0x1f, 0x44, 0x00)));
   EXPECT_THAT((*reader)->Read(0xffffffff81000002, 4),
               StatusIs(absl::StatusCode::kOutOfRange, HasSubstr("no segment holds")));
 }
@@ -65,8 +64,9 @@ TEST(KcoreReaderTest, MissingAndBadFiles) {
   EXPECT_THAT(OpenKcoreReader(TempPath("no_kcore_here")),
               StatusIs(absl::StatusCode::kNotFound, HasSubstr("no_kcore_here: open")));
   std::string path = TempPath("not_elf");
-  std::ofstream(path) << "hello, this is not an ELF file at all, and long enough to read"
-                         " a whole ELF header from it";
+  ASSERT_THAT(internal::WriteFileBytes(path, "hello, this is not an ELF file at all, and long "
+                                             "enough to read a whole ELF header from it"),
+              IsOk());
   EXPECT_THAT(OpenKcoreReader(path), StatusIs(absl::StatusCode::kInvalidArgument,
                                               HasSubstr("not an ELF64 LE core file")));
 }

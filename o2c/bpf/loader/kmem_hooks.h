@@ -5,12 +5,10 @@
 // Tracepoints even where fentry and kprobes work. An allocation's fentry or
 // kprobe sees neither the object (known only at return) nor, with fexit or a
 // kretprobe, the caller; the tracepoint gives both. A free's fentry does not
-// see the caller, which the free-site check needs; a kprobe does, and was
-// used on Debian 6.1 until it crashed that kernel under qemu twice in 12
-// runs of the enforcer test, each time while the probes on kfree were being
-// disarmed (ftrace frees its filter hash with kfree, RIP 0 in
-// free_ftrace_hash). A tracepoint patches no code: attaching and detaching
-// cannot break the kernel's hottest functions.
+// see the caller, which the free-site check needs; a kprobe does, but
+// arming and disarming it rewrites kfree's own text while ftrace, which
+// frees its bookkeeping with kfree, runs through it. A tracepoint patches no
+// code: attaching and detaching cannot break the kernel's hottest functions.
 #ifndef O2C_BPF_LOADER_KMEM_HOOKS_H_
 #define O2C_BPF_LOADER_KMEM_HOOKS_H_
 

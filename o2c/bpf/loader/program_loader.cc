@@ -10,6 +10,7 @@
 #include <cstring>
 #include <mutex>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/cord.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -102,10 +103,10 @@ absl::StatusOr<ScopedFd> LoadRawProgram(const RawProgram& program, LoadStats* st
     opts.log_level = 1;
     opts.log_size = log.size();
     opts.log_buf = log.data();
-    int retry = bpf_prog_load(program.type, kernel_name.c_str(),
-                              program.license.c_str(), program.insns.data(),
-                              program.insns.size(), &opts);
-    if (retry >= 0) close(retry);  // a transient failure; report the first
+    // Should the retry load (a transient failure), its fd closes here and
+    // the first failure is reported.
+    ScopedFd retry(bpf_prog_load(program.type, kernel_name.c_str(), program.license.c_str(),
+                                 program.insns.data(), program.insns.size(), &opts));
     log.resize(strnlen(log.data(), log.size()));
     std::string message =
         absl::StrCat("prog '", program.name, "': load: ", std::strerror(load_errno));
@@ -136,9 +137,11 @@ absl::Status LoadSkeleton(absl::string_view what, const std::function<int()>& lo
     std::lock_guard<std::mutex> lock(capture_mutex);
     capture_target = &log;
     libbpf_print_fn_t previous = libbpf_set_print(CapturePrint);
+    absl::Cleanup restore = [previous] {
+      libbpf_set_print(previous);
+      capture_target = nullptr;
+    };
     err = load();
-    libbpf_set_print(previous);
-    capture_target = nullptr;
   }
   if (err == 0) return absl::OkStatus();
   absl::Status status = LibbpfError(err, what);

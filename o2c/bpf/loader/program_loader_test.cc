@@ -40,10 +40,5 @@ TEST(ProgramLoaderTest, RefusalNamesTheProgramAndQuotesTheVerifier) {
   EXPECT_EQ(StatusErrno(fd.status()), EACCES);
 }
 
-TEST(ProgramLoaderTest, LogTailKeepsTheEndAtALineBoundary) {
-  EXPECT_EQ(LogTail("a\nb\nc\n"), "a | b | c");
-  EXPECT_EQ(LogTail("first line\nsecond\nthird", 12), "...second | third");
-}
-
 }  // namespace
 }  // namespace o2c::bpf
