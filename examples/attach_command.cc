@@ -25,6 +25,7 @@ struct AttachFlags {
   std::optional<std::string> model_path;
   bool json = false;
   bool final_now = false;
+  bool confirm_final_without_census = false;
   bool allow_kill_without_model = false;
   long long tgid = 0;
   long long seconds = 0;
@@ -37,6 +38,7 @@ absl::StatusOr<AttachFlags> ParseFlags(int argc, char** argv) {
   flags.model_path = args.Get("model");
   flags.json = args.Has("json");
   flags.final_now = args.Has("final");
+  flags.confirm_final_without_census = args.Has("confirm-final-without-census");
   flags.allow_kill_without_model = args.Has("allow-kill-without-model");
   O2C_ASSIGN_OR_RETURN(flags.tgid, args.GetInt("tgid", 0));
   O2C_ASSIGN_OR_RETURN(flags.seconds, args.GetInt("seconds", 0));
@@ -96,6 +98,7 @@ absl::Status Attach(const AttachFlags& flags) {
 
   Enforcer::Options options;
   options.scope_tgid = static_cast<uint32_t>(flags.tgid);
+  options.confirm_final_without_census = flags.confirm_final_without_census;
   options.on_event = [json = flags.json](const Event& e) {
     std::cout << (json ? Enforcer::ToJsonLine(e) : FormatEvent(e)) << "\n";
   };

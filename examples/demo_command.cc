@@ -166,7 +166,6 @@ absl::StatusOr<Outcome> AttachOnTheFly(const Resolved& pipe, const AuditionModel
   options.scope_tgid = static_cast<uint32_t>(child);
   options.capabilities = &capabilities;
   options.object_events = false;  // auditions, violations, phases: not every allocation
-  options.untracked_estimate = 2 * window;  // the demo knows what was open before
   int auditions = 0;
   options.on_event = [&](const Event& e) {
     if (e.kind() == Event::AUDITION && ++auditions > kShownAuditions) return;
@@ -213,6 +212,10 @@ absl::StatusOr<Outcome> ProvokeViolation(const Resolved& foreign, const bpf::Kal
   Enforcer::Options strict;
   strict.scope_tgid = static_cast<uint32_t>(victim);
   strict.capabilities = &capabilities;
+  // The operator's decision, stated: this compartment owns no pipe object,
+  // so the victim's pipe cannot be its own and the final phase needs no
+  // census (which would see that pipe as an object from before the attach).
+  strict.confirm_final_without_census = true;
   strict.on_event = [](const Event& e) { std::cout << "  " << FormatEvent(e) << "\n"; };
   O2C_ASSIGN_OR_RETURN(std::unique_ptr<Enforcer> guard,
                        Enforcer::Attach(foreign.compartment, foreign.policy, nullptr, kallsyms,

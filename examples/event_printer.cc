@@ -60,12 +60,17 @@ std::string FormatEvent(const Event& e, int max_stack_frames) {
 }
 
 std::string FormatStats(const EnforcerStats& s) {
-  return absl::StrCat("tracked ", s.tracked, ", live ", s.live_tracked(), ", auditions ",
-                      s.audition_own, " own / ", s.audition_kernel, " kernel, violations ",
-                      s.violations, ", kills ", s.kills, ", map full ", s.map_full,
-                      ", events lost ", s.events_lost, ", missed runs ", s.missed_allocations,
-                      " allocations + ", s.missed_frees, " frees, quarantine denials ",
-                      s.quarantine_denials);
+  return absl::StrCat(
+      "tracked ", s.tracked, ", live ", s.live_tracked(), ", auditions ", s.audition_own,
+      " own / ", s.audition_kernel, " kernel (", s.late_auditions, " late), violations ",
+      s.violations, " (", s.downgraded, " downgraded), kills ", s.kills, " (", s.not_signalled,
+      " not signalled), map full ", s.map_full, " (", s.uid_quota, " uid quota), events lost ",
+      s.verdict_events_lost, " verdicts + ", s.object_events_lost, " objects, missed runs ",
+      s.missed_allocations, " allocations + ", s.missed_frees, " frees, heap ",
+      s.heap_incomplete ? "INCOMPLETE" : "complete", ", final phase ",
+      s.final_confirmed ? "confirmed" : "unconfirmed", ", census ",
+      s.census_untracked < 0 ? std::string("none") : absl::StrCat(s.census_untracked, " old"),
+      ", quarantine denials ", s.quarantine_denials);
 }
 
 }  // namespace o2c::cli

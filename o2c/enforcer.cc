@@ -11,6 +11,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "o2c/bpf/census_programs.h"
 #include "o2c/bpf/codegen/tree_program.h"
 #include "o2c/bpf/enforcer_programs.h"
 #include "o2c/bpf/extractor_schema.h"
@@ -78,6 +79,9 @@ bpf::EnforcerConfig BuildConfig(const CompartmentRanges& ranges, const Policy& p
   }
   const auto& limits = policy.spec().limits();
   config.max_tracked = limits.max_tracked_objects();
+  config.max_tracked_per_uid = limits.has_max_tracked_objects_per_uid()
+                                   ? limits.max_tracked_objects_per_uid()
+                                   : std::max<uint32_t>(1, limits.max_tracked_objects() / 2);
   config.ringbuf_bytes = limits.ring_buffer_bytes();
   return config;
 }
@@ -127,7 +131,31 @@ HookMechanism DescribeKill(uint32_t actions) {
           .kind = HookMechanism::Kind::kSendSignal,
           .exact = true,
           .can_deny = false,
-          .notes = "SIGKILL to the violating task, before it returns to user space"};
+          .notes = "SIGKILL to the violating task, before it returns to user space; only a user "
+                   "task freeing in process context (in an interrupt or a kernel thread the "
+                   "event says so and names no victim); never while the heap is incomplete or "
+                   "the final phase unconfirmed (those verdicts are downgraded to AUDIT)"};
+}
+
+HookMechanism DescribeCensus(const absl::Status& loaded) {
+  if (!loaded.ok()) {
+    return {.duty = "census",
+            .kind = HookMechanism::Kind::kNone,
+            .notes = absl::StrCat("unavailable (", loaded.message(),
+                                  "): the final phase is never confirmed by evidence, so "
+                                  "untracked frees stay auditioned (or, without a model, "
+                                  "reported without action)")};
+  }
+  return {.duty = "census",
+          .hooks = "iter/task_file",
+          .kind = HookMechanism::Kind::kIterator,
+          .exact = false,
+          .can_deny = false,
+          .notes = "walks every task's open files; the compartment's files whose object "
+                   "(file->private_data) the heap does not track are objects from before the "
+                   "attach: none left confirms the final phase. It cannot see objects reachable "
+                   "from no open file (in flight in SCM_RIGHTS, kept on the component's own "
+                   "lists)"};
 }
 
 // Said on every kernel: only the FREE column of the access matrix is built.
@@ -145,8 +173,13 @@ struct Enforcer::State {
   mutable std::mutex mu;
   std::unique_ptr<bpf::EnforcerPrograms> programs;
   std::unique_ptr<bpf::QuarantineGate> gate;  // with QUARANTINE and BPF LSM
-  uint64_t events_lost_reported = 0;
+  std::unique_ptr<bpf::CensusPrograms> census;  // where BPF iterators load
+  Clock::time_point last_census;
+  int64_t census_untracked = -1;
+  uint64_t verdict_events_lost_reported = 0;
+  uint64_t object_events_lost_reported = 0;
   uint64_t missed_runs_reported = 0;
+  uint64_t missed_allocations_seen = 0;
 
   bpf::Kallsyms kallsyms;
   bpf::AddressRange kernel_text;
@@ -175,6 +208,11 @@ struct Enforcer::State {
   Event SetPhaseLocked(Event::Phase phase, const std::string& reason);
   void ReportLossesLocked(const EnforcerStats& stats, std::vector<Event>& out);
   void ApplyFinalPhaseConditionLocked(const EnforcerStats& stats, std::vector<Event>& out);
+  // Runs the census if one is due; true when it found no object from before
+  // the attach alive.
+  bool CensusSaysNoneLeftLocked(bool force);
+  // Enters the final phase, confirmed on evidence (or by the operator).
+  Event EnterFinalLocked(const std::string& reason);
 };
 
 std::string Enforcer::State::ClassName(int32_t label) const {
@@ -193,6 +231,12 @@ Event Enforcer::State::Convert(const o2c_event& raw) const {
   e.set_site_address(raw.site);
   e.set_site(kallsyms.Format(raw.site));
   e.set_size(raw.size);
+  if (raw.kind == O2C_EVENT_VIOLATION || raw.kind == O2C_EVENT_AUDITION) {
+    e.set_context(static_cast<Event::Context>(raw.context + 1));
+    e.set_downgraded(raw.flags & O2C_EVENT_DOWNGRADED);
+    e.set_late_audition(raw.flags & O2C_EVENT_LATE_AUDITION);
+    e.set_not_signalled(raw.flags & O2C_EVENT_NOT_SIGNALLED);
+  }
   switch (raw.kind) {
     case O2C_EVENT_TRACKED: e.set_kind(Event::TRACKED); break;
     case O2C_EVENT_FREED:
@@ -229,7 +273,11 @@ Event Enforcer::State::Convert(const o2c_event& raw) const {
       }
       break;
     }
-    case O2C_EVENT_MAP_FULL: e.set_kind(Event::MAP_FULL); break;
+    case O2C_EVENT_MAP_FULL:
+      e.set_kind(Event::MAP_FULL);
+      e.set_reason(raw.detail == O2C_UNTRACKED_UID_QUOTA ? "the allocating user's quota is full"
+                                                          : "the heap is full");
+      break;
     default: e.set_kind(Event::KIND_UNSPECIFIED); break;
   }
   return e;
@@ -299,9 +347,19 @@ absl::StatusOr<EnforcerStats> Enforcer::State::StatsLocked() const {
   s.audition_kernel = raw[O2C_STAT_AUDITION_KERNEL];
   s.violations = raw[O2C_STAT_VIOLATIONS];
   s.kills = raw[O2C_STAT_KILLS];
-  s.map_full = raw[O2C_STAT_MAP_FULL];
+  s.map_full = raw[O2C_STAT_MAP_FULL] + raw[O2C_STAT_UID_QUOTA];
+  s.uid_quota = raw[O2C_STAT_UID_QUOTA];
   s.events = raw[O2C_STAT_EVENTS];
   s.events_lost = raw[O2C_STAT_EVENTS_LOST];
+  s.verdict_events_lost = raw[O2C_STAT_VERDICT_EVENTS_LOST];
+  s.object_events_lost = raw[O2C_STAT_OBJECT_EVENTS_LOST];
+  s.not_signalled = raw[O2C_STAT_NOT_SIGNALLED];
+  s.downgraded = raw[O2C_STAT_DOWNGRADED];
+  s.late_auditions = raw[O2C_STAT_LATE_AUDITIONS];
+  s.ignored_pointers = raw[O2C_STAT_IGNORED_POINTERS];
+  s.heap_incomplete = programs->heap_incomplete();
+  s.final_confirmed = programs->final_confirmed();
+  s.census_untracked = census_untracked;
   O2C_ASSIGN_OR_RETURN(bpf::MissedRuns missed, programs->Missed());
   s.missed_allocations = missed.allocations;
   s.missed_frees = missed.frees;
@@ -323,15 +381,63 @@ Event Enforcer::State::SetPhaseLocked(Event::Phase phase, const std::string& rea
   e.set_kind(Event::PHASE);
   e.set_phase(phase);
   e.set_reason(reason);
+  e.set_final_confirmed(programs->final_confirmed());
   return e;
 }
 
+bool Enforcer::State::CensusSaysNoneLeftLocked(bool force) {
+  if (!census) return false;
+  if (!force && Clock::now() - last_census < std::chrono::seconds(1)) {
+    return census_untracked == 0;
+  }
+  last_census = Clock::now();
+  absl::StatusOr<bpf::CensusCounts> counts = census->Run();
+  census_untracked = counts.ok() ? static_cast<int64_t>(counts->untracked) : -1;
+  return census_untracked == 0;
+}
+
+Event Enforcer::State::EnterFinalLocked(const std::string& reason) {
+  std::string why = reason;
+  if (options.confirm_final_without_census) {
+    programs->SetFinalConfirmed(true);
+    absl::StrAppend(&why, "; confirmed by the operator without a census");
+  } else if (CensusSaysNoneLeftLocked(/*force=*/true)) {
+    programs->SetFinalConfirmed(true);
+    absl::StrAppend(&why, "; confirmed: the census found no object from before the attach");
+  } else {
+    absl::StrAppend(&why, census ? absl::StrCat("; not confirmed: the census found ",
+                                                census_untracked,
+                                                " file references to objects from before the "
+                                                "attach, whose frees are auditioned late")
+                                 : "; not confirmed: no census here, untracked frees are "
+                                   "auditioned late");
+  }
+  return SetPhaseLocked(Event::FINAL, why);
+}
+
 void Enforcer::State::ReportLossesLocked(const EnforcerStats& stats, std::vector<Event>& out) {
-  if (stats.events_lost > events_lost_reported) {
+  auto report = [&](uint64_t lost, uint64_t& reported, Event::Channel channel) {
+    if (lost <= reported) return;
     Event& e = out.emplace_back();
     e.set_kind(Event::EVENTS_LOST);
-    e.set_lost(stats.events_lost - events_lost_reported);
-    events_lost_reported = stats.events_lost;
+    e.set_lost(lost - reported);
+    e.set_channel(channel);
+    reported = lost;
+  };
+  report(stats.verdict_events_lost, verdict_events_lost_reported, Event::CHANNEL_VERDICTS);
+  report(stats.object_events_lost, object_events_lost_reported, Event::CHANNEL_OBJECTS);
+  // A missed allocation run may have been the compartment's: from now on its
+  // heap may miss an object, and no verdict that depends on it may kill.
+  if (stats.missed_allocations > missed_allocations_seen) {
+    missed_allocations_seen = stats.missed_allocations;
+    if (!programs->heap_incomplete()) {
+      programs->SetHeapIncomplete(true);
+      Event& e = out.emplace_back();
+      e.set_kind(Event::HEAP_INCOMPLETE);
+      e.set_reason(absl::StrCat(stats.missed_allocations,
+                                " allocation-hook runs missed: a compartment allocation may be "
+                                "untracked; verdicts are downgraded to AUDIT from now on"));
+    }
   }
   if (stats.missed_runs > missed_runs_reported) {
     Event& e = out.emplace_back();
@@ -344,18 +450,24 @@ void Enforcer::State::ReportLossesLocked(const EnforcerStats& stats, std::vector
 
 void Enforcer::State::ApplyFinalPhaseConditionLocked(const EnforcerStats& stats,
                                                      std::vector<Event>& out) {
-  if (PhaseLocked() != Event::TRANSITION) return;
+  (void)stats;
+  if (PhaseLocked() == Event::FINAL) {
+    // An unconfirmed final phase is confirmed as soon as a census allows.
+    if (!programs->final_confirmed() && CensusSaysNoneLeftLocked(/*force=*/false)) {
+      programs->SetFinalConfirmed(true);
+      out.push_back(SetPhaseLocked(Event::FINAL,
+                                   "confirmed: the census found no object from before the "
+                                   "attach alive"));
+    }
+    return;
+  }
   double elapsed = std::chrono::duration<double>(Clock::now() - attached_at).count();
-  uint64_t auditioned = stats.audition_own + stats.audition_kernel;
   if (final_phase == policy::TIME_LIMIT && time_limit_seconds > 0 &&
       elapsed >= time_limit_seconds) {
-    out.push_back(
-        SetPhaseLocked(Event::FINAL, absl::StrCat("time limit of ", time_limit_seconds, " s")));
-  } else if (final_phase == policy::NO_UNTRACKED_LEFT && options.untracked_estimate > 0 &&
-             auditioned >= options.untracked_estimate) {
-    out.push_back(SetPhaseLocked(
-        Event::FINAL, absl::StrCat("no untracked object left (", auditioned, " of an estimated ",
-                                   options.untracked_estimate, " auditioned)")));
+    out.push_back(EnterFinalLocked(absl::StrCat("time limit of ", time_limit_seconds, " s")));
+  } else if (final_phase == policy::NO_UNTRACKED_LEFT && CensusSaysNoneLeftLocked(false)) {
+    out.push_back(EnterFinalLocked("no object of the compartment from before the attach is "
+                                   "alive (census)"));
   }
 }
 
@@ -403,6 +515,10 @@ absl::StatusOr<std::unique_ptr<Enforcer>> Enforcer::Attach(const Compartment& co
   O2C_ASSIGN_OR_RETURN(HookMechanism audition, state->LoadAudition(model));
   mechanisms.hooks.push_back(std::move(audition));
   mechanisms.hooks.push_back(DescribeKill(config.actions));
+  absl::StatusOr<std::unique_ptr<bpf::CensusPrograms>> census =
+      bpf::CensusPrograms::Load(config.code, state->programs->HeapMaps(), config.tgid);
+  mechanisms.hooks.push_back(DescribeCensus(census.status()));
+  if (census.ok()) state->census = std::move(*census);
   if (config.actions & O2C_ACTION_QUARANTINE) {
     O2C_ASSIGN_OR_RETURN(HookMechanism quarantine,
                          state->AttachQuarantineGate(config.code, capabilities));
@@ -416,7 +532,7 @@ absl::StatusOr<std::unique_ptr<Enforcer>> Enforcer::Attach(const Compartment& co
   // Attach the entry points and start in the first phase.
   O2C_RETURN_IF_ERROR(state->programs->Attach());
   state->attached_at = Clock::now();
-  Event first = model == nullptr ? state->SetPhaseLocked(Event::FINAL, "no audition model")
+  Event first = model == nullptr ? state->EnterFinalLocked("no audition model")
                                  : state->SetPhaseLocked(Event::TRANSITION, "attached");
   auto enforcer =
       std::unique_ptr<Enforcer>(new Enforcer(std::move(state), std::move(mechanisms)));
@@ -463,7 +579,7 @@ void Enforcer::EnterFinalPhase(const std::string& reason) {
   {
     std::lock_guard<std::mutex> lock(state_->mu);
     if (state_->PhaseLocked() != Event::TRANSITION) return;
-    e = state_->SetPhaseLocked(Event::FINAL, reason);
+    e = state_->EnterFinalLocked(reason);
   }
   state_->Deliver({e});
 }

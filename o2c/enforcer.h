@@ -56,9 +56,24 @@ struct EnforcerStats {
   uint64_t audition_kernel = 0;    // ... that it called kernel objects
   uint64_t violations = 0;
   uint64_t kills = 0;
-  uint64_t map_full = 0;           // allocations left untracked: map full
-  uint64_t events = 0;             // ring-buffer records written
+  uint64_t map_full = 0;           // allocations left untracked: map full or uid quota
+  uint64_t uid_quota = 0;          // ... of which: their uid had its quota of live objects
+  uint64_t events = 0;             // ring-buffer records written, both channels
   uint64_t events_lost = 0;        // ... lost: ring buffer full
+  uint64_t verdict_events_lost = 0;  // lost on the verdict channel (violations, auditions)
+  uint64_t object_events_lost = 0;   // lost on the object channel (TRACKED, FREED)
+  uint64_t not_signalled = 0;      // KILL asked for, nobody signalled (interrupt, kthread)
+  uint64_t downgraded = 0;         // verdicts downgraded to AUDIT: heap incomplete or unsure
+  uint64_t late_auditions = 0;     // final-phase untracked frees auditioned: not confirmed
+  uint64_t ignored_pointers = 0;   // frees of ZERO_SIZE_PTR-like values, ignored
+  // Some compartment object may be untracked (map full, uid quota, a missed
+  // allocation): verdicts that depend on the heap are downgraded for good.
+  bool heap_incomplete = false;
+  // The final phase rests on evidence (see Enforcer::Options).
+  bool final_confirmed = false;
+  // The last census (-1: none ran): file references to compartment objects
+  // from before the attach still alive.
+  int64_t census_untracked = -1;
   // kmem events the kernel did not run a program for: a program already
   // running on a CPU blocks its own nested runs there. On a kernel without
   // full preemption only a nested event is missed: one in an interrupt that
@@ -85,8 +100,9 @@ struct HookMechanism {
     kTailCall,    // a program entered by tail call from the hooks above
     kSendSignal,  // bpf_send_signal from the hooks above
     kLsm,         // BPF LSM programs
+    kIterator,    // a BPF iterator program, run from user space
   };
-  std::string duty;   // "private heap", "free sites", "audition", "kill", "quarantine"
+  std::string duty;   // "private heap", "free sites", "audition", "kill", "quarantine", "census"
   std::string hooks;  // what it hooks: "kmalloc, kmem_cache_alloc", LSM hook names, ...
   Kind kind = Kind::kNone;
   // Exact: it sees precisely what the policy names (call sites); approximate:
@@ -128,10 +144,15 @@ class Enforcer {
     std::function<void(const Event&)> on_event;
     // Enforce only for this process (tests, demos); 0: the whole system.
     uint32_t scope_tgid = 0;
-    // Live objects the compartment allocated before attach, if known (for
-    // the NO_UNTRACKED_LEFT final-phase condition; each audition retires
-    // one). 0: unknown, then that condition never fires on its own.
-    uint64_t untracked_estimate = 0;
+    // The final phase counts an untracked free as a violation outright only
+    // on evidence: a census (a BPF iterator over every task's open files)
+    // found no object of the compartment from before the attach alive. Until
+    // then such frees are auditioned (a late audition) or, without a model,
+    // reported without any action. Setting this is an operator's decision to
+    // trust a final phase entered by time limit, by request or at attach
+    // without that evidence: under a KILL policy a benign process that frees
+    // an object it allocated before the attach is then killed.
+    bool confirm_final_without_census = false;
     // TRACKED / FREED events (high volume) on or off.
     bool object_events = true;
     // What BPF can do on this kernel (o2c/bpf/kernel/capabilities.h, a plain
@@ -176,7 +197,10 @@ class Enforcer {
   int event_fd() const;
 
   // Moves to the final phase now (atomically for the programs) and delivers
-  // the PHASE event. No effect once final or detached.
+  // the PHASE event. The final phase is confirmed only if a census finds no
+  // object from before the attach alive now, or the options say so (see
+  // Options::confirm_final_without_census); until then untracked frees are
+  // auditioned late. No effect once final or detached.
   void EnterFinalPhase(const std::string& reason = "requested");
   // PHASE_UNSPECIFIED once detached.
   Event::Phase phase() const;

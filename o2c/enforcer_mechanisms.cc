@@ -13,6 +13,7 @@ const char* HookMechanismKindName(HookMechanism::Kind kind) {
     case HookMechanism::Kind::kTailCall: return "tail call";
     case HookMechanism::Kind::kSendSignal: return "bpf_send_signal";
     case HookMechanism::Kind::kLsm: return "lsm";
+    case HookMechanism::Kind::kIterator: return "iterator";
   }
   return "?";
 }

@@ -50,6 +50,8 @@ int census_task_file(struct bpf_iter__task_file *ctx)
   object = BPF_CORE_READ(file, private_data);
   if (!object)
     counts.no_object++;
+  else if ((__u64)object >= O2C_KERNEL_IMAGE_START)
+    counts.static_object++;
   else if (o2c_is_tracked((__u64)object))
     counts.tracked++;
   else

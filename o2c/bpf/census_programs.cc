@@ -102,7 +102,8 @@ absl::StatusOr<CensusCounts> CensusPrograms::Run() {
                       .compartment_files = c.compartment_files,
                       .tracked = c.tracked,
                       .untracked = c.untracked,
-                      .no_object = c.no_object};
+                      .no_object = c.no_object,
+                      .static_object = c.static_object};
 }
 
 std::vector<uint32_t> CensusPrograms::ProgramIds() const {

@@ -27,6 +27,7 @@ struct CensusCounts {
   uint64_t tracked = 0;            // ... whose object is tracked
   uint64_t untracked = 0;          // ... whose object predates the attach
   uint64_t no_object = 0;          // ... with no private_data
+  uint64_t static_object = 0;      // ... whose object is static (not on the heap)
 };
 
 class CensusPrograms {

@@ -360,15 +360,14 @@ static __always_inline void on_free(void *ctx, void *prog_array, void *scratch, 
   a->verdict.leaf_id = -1;
   p->flags = flags;
   bpf_tail_call(ctx, prog_array, O2C_AUDITION_SLOT_TREE);
-  /* Reached only when no tree is installed for this hook: the final phase
-   * without a model stays what it was, a violation. */
-  if (flags & O2C_EVENT_DOWNGRADED)
-    o2c_count(O2C_STAT_DOWNGRADED);
-  if (phase == O2C_PHASE_FINAL)
-    violation(ctx, O2C_VIOLATION_UNTRACKED_FREE, ptr, call_site, size, -1, -1,
-              flags & ~O2C_EVENT_LATE_AUDITION);
-  else
-    violation(ctx, O2C_VIOLATION_NO_MODEL, ptr, call_site, size, -1, -1, flags);
+  /* Reached only when no tree is installed for this hook: nothing can
+   * audition. Unless the final phase is confirmed and the heap complete
+   * (handled above), the object may well be the compartment's own from
+   * before the attach: report it, act on nothing (no kill on a guess). */
+  flags = (flags & ~O2C_EVENT_LATE_AUDITION) | O2C_EVENT_DOWNGRADED;
+  o2c_count(O2C_STAT_DOWNGRADED);
+  violation(ctx, phase == O2C_PHASE_FINAL ? O2C_VIOLATION_UNTRACKED_FREE : O2C_VIOLATION_NO_MODEL,
+            ptr, call_site, size, -1, -1, flags);
 }
 
 /* After the tree: act on its verdict. */

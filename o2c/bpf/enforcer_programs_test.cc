@@ -154,6 +154,7 @@ TEST_F(EnforcerProgramsTest, FinalPhaseMakesEveryUntrackedFreeAViolation) {
   auto programs = LoadAndAttach(-1);
   ASSERT_NE(programs, nullptr);
   programs->SetPhase(O2C_PHASE_FINAL);
+  programs->SetFinalConfirmed(true);
   EXPECT_EQ(programs->phase(), O2C_PHASE_FINAL);
   std::vector<Pipe> new_pipes = OpenPipes(5);
   CloseAll(new_pipes);  // tracked: no violation
@@ -161,7 +162,57 @@ TEST_F(EnforcerProgramsTest, FinalPhaseMakesEveryUntrackedFreeAViolation) {
   EnforcerStats s = Stats(*programs);
   EXPECT_EQ(s[O2C_STAT_FREED_OWN], 10u);
   EXPECT_EQ(s[O2C_STAT_VIOLATIONS], 10u);
+  EXPECT_EQ(s[O2C_STAT_DOWNGRADED], 0u);
   EXPECT_EQ(s[O2C_STAT_AUDITION_OWN] + s[O2C_STAT_AUDITION_KERNEL], 0u);
+}
+
+// Without a tree and without a confirmed final phase nothing can tell an old
+// object of the compartment from a kernel object: reported, never acted on.
+TEST_F(EnforcerProgramsTest, UnconfirmedFinalPhaseWithoutATreeNeverKills) {
+  int ready[2], go[2], done[2];
+  ASSERT_EQ(pipe(ready), 0);
+  ASSERT_EQ(pipe(go), 0);
+  ASSERT_EQ(pipe(done), 0);
+  pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    Pipe old;
+    if (pipe2(old.fds, 0) != 0) _exit(2);
+    char c = 'r';
+    if (write(ready[1], &c, 1) != 1 || read(go[0], &c, 1) != 1) _exit(3);
+    old.Close();  // untracked: opened before the attach
+    if (write(done[1], &c, 1) != 1) _exit(4);
+    _exit(0);
+  }
+  char c;
+  ASSERT_EQ(read(ready[0], &c, 1), 1);
+  config_.tgid = static_cast<uint32_t>(child);
+  config_.actions = O2C_ACTION_AUDIT | O2C_ACTION_KILL | O2C_ACTION_QUARANTINE;
+  auto programs = LoadAndAttach(-1);
+  ASSERT_NE(programs, nullptr);
+  programs->SetPhase(O2C_PHASE_FINAL);
+  ASSERT_EQ(write(go[1], "g", 1), 1);
+  ASSERT_EQ(read(done[0], &c, 1), 1) << "the child was killed on a guess";
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  EnforcerStats s = Stats(*programs);
+  EXPECT_EQ(s[O2C_STAT_VIOLATIONS], 2u);
+  EXPECT_EQ(s[O2C_STAT_DOWNGRADED], 2u);
+  EXPECT_EQ(s[O2C_STAT_KILLS], 0u);
+  EXPECT_FALSE(programs->quarantined());
+  std::vector<o2c_event> events;
+  DrainEvents(*programs, &events);
+  int violations = 0;
+  for (const o2c_event& e : events) {
+    if (e.kind != O2C_EVENT_VIOLATION) continue;
+    ++violations;
+    EXPECT_EQ(e.detail, uint32_t{O2C_VIOLATION_UNTRACKED_FREE});
+    EXPECT_EQ(e.flags, uint32_t{O2C_EVENT_DOWNGRADED});
+    EXPECT_EQ(e.actions, uint32_t{O2C_ACTION_AUDIT});
+  }
+  EXPECT_EQ(violations, 2);
+  for (int fd : {ready[0], ready[1], go[0], go[1], done[0], done[1]}) close(fd);
 }
 
 TEST_F(EnforcerProgramsTest, TransitionWithoutATreeReportsNoModel) {
@@ -197,6 +248,7 @@ TEST_F(EnforcerProgramsTest, KillActionKillsTheFreeingChildOnly) {
   auto programs = LoadAndAttach(-1);
   ASSERT_NE(programs, nullptr);
   programs->SetPhase(O2C_PHASE_FINAL);
+  programs->SetFinalConfirmed(true);
   ASSERT_EQ(write(go[1], "g", 1), 1);
   int wstatus = 0;
   ASSERT_EQ(waitpid(child, &wstatus, 0), child);

@@ -173,6 +173,12 @@ absl::Status CheckLimits(const LimitsSpec& limits, const SourceLocator& where) {
     return Invalid(where, {{"limits"}, {"max_tracked_objects"}},
                    "a limit of 0 tracked objects would track nothing");
   }
+  if (limits.max_tracked_objects_per_uid() > limits.max_tracked_objects()) {
+    return Invalid(where, {{"limits"}, {"max_tracked_objects_per_uid"}},
+                   absl::StrCat("a per-user limit of ", limits.max_tracked_objects_per_uid(),
+                                " exceeds max_tracked_objects (", limits.max_tracked_objects(),
+                                ")"));
+  }
   uint32_t ring = limits.ring_buffer_bytes();
   if (ring == 0) {
     return Invalid(where, {{"limits"}, {"ring_buffer_bytes"}},
