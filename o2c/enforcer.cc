@@ -68,6 +68,7 @@ bpf::EnforcerConfig BuildConfig(const CompartmentRanges& ranges, const Policy& p
   config.flavor = flavor;
   config.kernel_text = kernel_text;
   config.tgid = options.scope_tgid;
+  config.descendants = options.scope_descendants;
   config.object_events = options.object_events;
   config.code = ranges.code;
   config.alloc_sites = ranges.alloc_sites;
@@ -83,6 +84,9 @@ bpf::EnforcerConfig BuildConfig(const CompartmentRanges& ranges, const Policy& p
                                    ? limits.max_tracked_objects_per_uid()
                                    : std::max<uint32_t>(1, limits.max_tracked_objects() / 2);
   config.ringbuf_bytes = limits.ring_buffer_bytes();
+  // Auditions come in bursts (a workload closing its old pipes at once) and
+  // may fill half of it; the other half is the violations'.
+  config.verdict_ringbuf_bytes = 1 << 20;
   return config;
 }
 
@@ -516,7 +520,8 @@ absl::StatusOr<std::unique_ptr<Enforcer>> Enforcer::Attach(const Compartment& co
   mechanisms.hooks.push_back(std::move(audition));
   mechanisms.hooks.push_back(DescribeKill(config.actions));
   absl::StatusOr<std::unique_ptr<bpf::CensusPrograms>> census =
-      bpf::CensusPrograms::Load(config.code, state->programs->HeapMaps(), config.tgid);
+      bpf::CensusPrograms::Load(config.code, state->programs->HeapMaps(), config.tgid,
+                                config.descendants);
   mechanisms.hooks.push_back(DescribeCensus(census.status()));
   if (census.ok()) state->census = std::move(*census);
   if (config.actions & O2C_ACTION_QUARANTINE) {

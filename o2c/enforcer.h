@@ -144,6 +144,9 @@ class Enforcer {
     std::function<void(const Event&)> on_event;
     // Enforce only for this process (tests, demos); 0: the whole system.
     uint32_t scope_tgid = 0;
+    // With scope_tgid: also for every process it starts (a workload's
+    // workers), up to 16 generations down.
+    bool scope_descendants = false;
     // The final phase counts an untracked free as a violation outright only
     // on evidence: a census (a BPF iterator over every task's open files)
     // found no object of the compartment from before the attach alive. Until

@@ -20,14 +20,13 @@
 #include "o2c/bpf/enforcer.h"
 #include "o2c/bpf/lib/compartment_file.bpf.h"
 #include "o2c/bpf/lib/heap_tracker.bpf.h"
+#include "o2c/bpf/lib/scope.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
 /* Set by the loader before load: the compartment's code, sorted, disjoint. */
 const volatile __u32 nr_code = 0;
 const volatile struct o2c_code_range code_ranges[O2C_MAX_RANGES] = {};
-/* Only this process's files (tests, demos); 0: every task's. */
-const volatile __u32 target_tgid = 0;
 
 /* One walk's result; user space zeroes it before each walk. */
 struct o2c_census_counts counts = {};
@@ -41,7 +40,7 @@ int census_task_file(struct bpf_iter__task_file *ctx)
 
   if (!task || !file)
     return 0;
-  if (target_tgid && BPF_CORE_READ(task, tgid) != target_tgid)
+  if (o2c_task_out_of_scope(task))
     return 0;
   counts.files++;
   if (!o2c_compartment_file(code_ranges, nr_code, O2C_MAX_RANGES, file))

@@ -53,7 +53,8 @@ CensusPrograms::CensusPrograms(std::unique_ptr<State> state) : state_(std::move(
 CensusPrograms::~CensusPrograms() = default;
 
 absl::StatusOr<std::unique_ptr<CensusPrograms>> CensusPrograms::Load(
-    const std::vector<AddressRange>& code, const HeapMapFds& heap, uint32_t tgid) {
+    const std::vector<AddressRange>& code, const HeapMapFds& heap, uint32_t tgid,
+    bool descendants) {
   // The bucket index hashes into the tracker's bucket array: the census must
   // use the same mask, which the array's size gives.
   O2C_ASSIGN_OR_RETURN(bpf_map_info buckets, MapInfo(heap.tracked, "tracked"));
@@ -70,6 +71,7 @@ absl::StatusOr<std::unique_ptr<CensusPrograms>> CensusPrograms::Load(
   O2C_RETURN_IF_ERROR(
       CopyMergedRanges("census code", code, O2C_MAX_RANGES, ro->code_ranges, &ro->nr_code));
   ro->target_tgid = tgid;
+  ro->scope_descendants = descendants;
   ro->o2c_heap_bucket_mask = buckets.max_entries - 1;
   O2C_RETURN_IF_ERROR(ReuseMap(skel->maps.tracked, heap.tracked, "tracked"));
   O2C_RETURN_IF_ERROR(ReuseMap(skel->maps.tracked_counts, heap.tracked_counts, "tracked_counts"));

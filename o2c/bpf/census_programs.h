@@ -33,11 +33,13 @@ struct CensusCounts {
 class CensusPrograms {
  public:
   // Loads the census for the compartment `code` (any order), sharing
-  // `heap`'s maps. `tgid`: only that process's files (0: every task's).
+  // `heap`'s maps. `tgid`: only that process's files (0: every task's);
+  // `descendants`: and those of every process it started.
   // Errors name the map or the verifier's complaint; a kernel without BPF
   // task_file iterators is FailedPrecondition.
   static absl::StatusOr<std::unique_ptr<CensusPrograms>> Load(const std::vector<AddressRange>& code,
-                                                              const HeapMapFds& heap, uint32_t tgid);
+                                                              const HeapMapFds& heap, uint32_t tgid,
+                                                              bool descendants = false);
   ~CensusPrograms();
   CensusPrograms(const CensusPrograms&) = delete;
   CensusPrograms& operator=(const CensusPrograms&) = delete;

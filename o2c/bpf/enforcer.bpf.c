@@ -31,14 +31,13 @@
 #include "o2c/bpf/kmem_sites.h"
 #include "o2c/bpf/lib/compartment.bpf.h"
 #include "o2c/bpf/lib/quarantine_map.bpf.h"
+#include "o2c/bpf/lib/scope.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
 /* Set by the loader before load (the compartment's: lib/compartment.bpf.h). */
 const volatile __u32 actions = O2C_ACTION_AUDIT;
 const volatile __u32 object_events = 1; /* TRACKED / FREED events on or off */
-/* Only this process's events (tests, demos); 0: the whole system. */
-const volatile __u32 target_tgid = 0;
 /* Most live tracked objects one uid may own; 0: no per-uid limit. */
 const volatile __u32 uid_quota = 0;
 /* The verdict ring's size: bulk verdict records (auditions, untracked
@@ -130,7 +129,12 @@ struct o2c_audition_array audition_cache_free SEC(".maps");
 
 static __always_inline bool out_of_scope(void)
 {
-  return target_tgid && (bpf_get_current_pid_tgid() >> 32) != target_tgid;
+  if (!target_tgid)
+    return false;
+  /* The common scoped case costs no walk. */
+  if ((bpf_get_current_pid_tgid() >> 32) == target_tgid)
+    return false;
+  return !scope_descendants || o2c_task_out_of_scope((struct task_struct *)bpf_get_current_task());
 }
 
 static __always_inline struct o2c_event *verdict_reserve(__u32 kind, __u64 object, __u64 site)

@@ -114,6 +114,7 @@ absl::StatusOr<std::unique_ptr<EnforcerPrograms>> EnforcerPrograms::Load(
   ro->actions = config.actions | O2C_ACTION_AUDIT;
   ro->object_events = config.object_events ? 1 : 0;
   ro->target_tgid = config.tgid;
+  ro->scope_descendants = config.descendants;
   O2C_ASSIGN_OR_RETURN(HeapTrackerSizes heap,
                        SizeHeapTrackerMaps("enforcer", skel->maps.tracked, skel->maps.tracked_counts,
                                            skel->maps.tracked_overflow, config.max_tracked));

@@ -38,6 +38,7 @@ struct EnforcerConfig {
   uint32_t max_tracked_per_uid = 0;
   bool object_events = true;              // TRACKED / FREED events
   uint32_t tgid = 0;                      // only this process (0: all)
+  bool descendants = false;               // ... and the processes it started
   KmemHookFlavor flavor = KmemHookFlavor::kTpBtf;
 };
 

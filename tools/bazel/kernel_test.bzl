@@ -19,7 +19,7 @@ _VM_SUFFIX = {
 }
 
 def o2c_kernel_test(name, srcs, deps = [], data = [], tags = [], vm = True,
-                    vm_kernels = ["bookworm", "trixie"], host = True, **kwargs):
+                    vm_kernels = ["bookworm", "trixie"], vm_tools = [], host = True, **kwargs):
     """A kernel-tier gtest (O2C_REQUIRE_KERNEL() inside) and its VM twins.
 
     Args:
@@ -32,6 +32,8 @@ def o2c_kernel_test(name, srcs, deps = [], data = [], tags = [], vm = True,
       vm: also declare VM twins.
       vm_kernels: the guest kernels that get a twin, by Debian suite
         ("bookworm", "trixie").
+      vm_tools: host binaries the test runs (absolute paths, e.g.
+        "/usr/bin/stress-ng"), copied into the guest with their libraries.
       host: run on this machine's kernel too; False for what only the VM's
         kernel can do (loading a module): the host test is then "manual",
         built for the VM but not run by `bazel test //...`.
@@ -57,7 +59,9 @@ def o2c_kernel_test(name, srcs, deps = [], data = [], tags = [], vm = True,
         native.sh_test(
             name = name + _VM_SUFFIX[kernel],
             srcs = ["//tools/vmtest:vm_test.sh"],
-            args = ["--kernel", kernel, "$(rootpath :%s)" % name],
+            args = ["--kernel", kernel] +
+                   [a for tool in vm_tools for a in ["--tool", tool]] +
+                   ["$(rootpath :%s)" % name],
             data = [":" + name, "//tools/vmtest:harness"] + data,
             tags = tags + ["vm", "no-sandbox"],
             timeout = "long",

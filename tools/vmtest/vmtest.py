@@ -92,16 +92,25 @@ def shared_libraries(program):
     return libs
 
 
-def build_initramfs(program, args, files, env, workdir):
+def copy_into(root, path, dest=None):
+    """Copies the host file `path` to the same path (or `dest`) under root."""
+    dest = os.path.join(root, (dest or path).lstrip("/"))
+    os.makedirs(os.path.dirname(dest), exist_ok=True)
+    shutil.copy(os.path.realpath(path), dest)
+
+
+def build_initramfs(program, args, files, env, workdir, tools=()):
     root = os.path.join(workdir, "root")
     for d in ("bin", "proc", "sys", "dev", "tmp", "o2c", "o2c-bin", "sys/fs/bpf"):
         os.makedirs(os.path.join(root, d), exist_ok=True)
     shutil.copy(BUSYBOX, os.path.join(root, "bin/busybox"))
-    shutil.copy(program, os.path.join(root, "o2c-bin/program"))
-    for lib in shared_libraries(program):
-        dest = os.path.join(root, lib.lstrip("/"))
-        os.makedirs(os.path.dirname(dest), exist_ok=True)
-        shutil.copy(os.path.realpath(lib), dest)
+    copy_into(root, program, "/o2c-bin/program")
+    # Tools the test runs (stress-ng, ...) keep their host paths.
+    for binary in (program,) + tuple(tools):
+        if binary != program:
+            copy_into(root, binary)
+        for lib in shared_libraries(binary):
+            copy_into(root, lib)
     if files:
         shutil.copytree(files, os.path.join(root, "o2c"), symlinks=False,
                         dirs_exist_ok=True)
@@ -195,6 +204,9 @@ def main():
                         help="the guest kernel, by Debian suite")
     parser.add_argument("--timeout", type=float, default=600)
     parser.add_argument("--files", help="a tree to put at the program's cwd (/o2c)")
+    parser.add_argument("--tool", action="append", default=[],
+                        help="a host binary the program runs (same path in the guest, with "
+                             "its shared libraries); repeatable")
     parser.add_argument("--quiet", action="store_true", help="do not echo the console")
     parser.add_argument("--gtest", action="store_true",
                         help="PROGRAM is a gtest: bring its XML report back to "
@@ -220,7 +232,7 @@ def main():
         args.append("--gtest_output=xml:/tmp/o2c-test.xml")
     with tempfile.TemporaryDirectory(prefix="o2c-vmtest-") as workdir:
         initrd = build_initramfs(os.path.realpath(opts.program), args, opts.files, env,
-                                 workdir)
+                                 workdir, opts.tool)
         accel = "kvm" if kvm_works(kernel, initrd) else TCG
         size_mb = os.path.getsize(initrd) / 1e6
         print(f"vmtest: Debian {opts.kernel} {version} under qemu/{accel}, initramfs {size_mb:.1f} MB, "
