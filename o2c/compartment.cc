@@ -14,6 +14,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "o2c/bpf/kernel/call_sites.h"
+#include "o2c/internal/file_util.h"
 #include "o2c/internal/status_macros.h"
 
 namespace o2c {
@@ -43,13 +44,6 @@ bool IsData(const Symbol& s) {
 bool IsIndirectTrampoline(absl::string_view name) {
   return absl::StartsWith(name, "__x86_indirect_") || absl::StartsWith(name, "__SCT__") ||
          absl::StartsWith(name, "__x86_return_thunk");
-}
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
 }
 
 }  // namespace
@@ -159,7 +153,13 @@ class Compartment::Resolver {
   // A module is its whole extent in /proc/modules (cold paths live outside
   // .text) and its data sections from /sys/module/NAME/sections.
   absl::Status AddModule(const std::string& module) {
-    std::istringstream modules(ReadFile(options_.proc_modules));
+    absl::StatusOr<std::string> text = internal::ReadFileBytes(options_.proc_modules);
+    if (!text.ok()) {
+      return absl::Status(text.status().code(),
+                          absl::StrCat(policy_.source(), ": compartment.module '", module,
+                                       "': ", text.status().message()));
+    }
+    std::istringstream modules(*text);
     std::string line;
     while (std::getline(modules, line)) {
       std::istringstream fields(line);
@@ -190,7 +190,9 @@ class Compartment::Resolver {
     if (DIR* d = opendir(dir.c_str())) {
       while (dirent* e = readdir(d)) {
         uint64_t address = 0;
-        std::string text = ReadFile(absl::StrCat(dir, "/", e->d_name));
+        // An unreadable section (".", "..") has no address: skipped.
+        std::string text =
+            internal::ReadFileBytes(absl::StrCat(dir, "/", e->d_name)).value_or("");
         while (!text.empty() && isspace(static_cast<unsigned char>(text.back()))) text.pop_back();
         if (e->d_name[0] == '.' && absl::SimpleHexAtoi(text, &address) && address != 0) {
           sections[address] = e->d_name;

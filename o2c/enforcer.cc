@@ -341,7 +341,7 @@ absl::StatusOr<HookMechanism> Enforcer::State::AttachQuarantineGate(
 
 absl::StatusOr<EnforcerStats> Enforcer::State::StatsLocked() const {
   if (!programs) return DetachedError();
-  O2C_ASSIGN_OR_RETURN(bpf::EnforcerStats raw, programs->ReadStats());
+  O2C_ASSIGN_OR_RETURN(bpf::EnforcerCounters raw, programs->ReadStats());
   EnforcerStats s;
   s.tracked = raw[O2C_STAT_TRACKED];
   s.freed_own = raw[O2C_STAT_FREED_OWN];

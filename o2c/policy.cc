@@ -11,6 +11,7 @@
 #include "o2c/policy/text_parser.h"
 #include "o2c/policy/unenforced.h"
 #include "o2c/policy/validate.h"
+#include "o2c/internal/file_util.h"
 #include "o2c/internal/status_macros.h"
 
 namespace o2c {
@@ -35,13 +36,13 @@ std::string DirectoryOf(const std::string& path) {
 }  // namespace
 
 absl::StatusOr<Policy> Policy::FromFile(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) {
-    return absl::NotFoundError(absl::StrCat(path, ": cannot open the policy file"));
+  absl::StatusOr<std::string> text = internal::ReadFileBytes(path);
+  if (!text.ok()) {
+    return absl::Status(text.status().code(),
+                        absl::StrCat(path, ": cannot open the policy file (",
+                                     text.status().message(), ")"));
   }
-  std::stringstream text;
-  text << in.rdbuf();
-  return FromText(text.str(), path, DirectoryOf(path));
+  return FromText(*text, path, DirectoryOf(path));
 }
 
 absl::StatusOr<Policy> Policy::FromText(absl::string_view text, absl::string_view source,

@@ -250,11 +250,11 @@ HeapMapFds EnforcerPrograms::HeapMaps() const {
           .tracked_overflow = bpf_map__fd(maps.tracked_overflow)};
 }
 
-absl::StatusOr<EnforcerStats> EnforcerPrograms::ReadStats() const {
+absl::StatusOr<EnforcerCounters> EnforcerPrograms::ReadStats() const {
   int ncpus = libbpf_num_possible_cpus();
   if (ncpus <= 0) return LibbpfError(ncpus, "enforcer: possible CPUs");
   std::vector<uint64_t> per_cpu(ncpus);
-  EnforcerStats total{};
+  EnforcerCounters total{};
   int fd = bpf_map__fd(state_->skel->maps.stats);
   for (uint32_t i = 0; i < O2C_STAT_COUNT; ++i) {
     if (bpf_map_lookup_elem(fd, &i, per_cpu.data()) != 0) {

@@ -56,7 +56,7 @@ const char* EventChannelName(EventChannel channel);
 // The context a violation ran in ("process", "softirq", ...).
 const char* ContextName(o2c_context context);
 
-using EnforcerStats = std::array<uint64_t, O2C_STAT_COUNT>;
+using EnforcerCounters = std::array<uint64_t, O2C_STAT_COUNT>;
 // A short name for a counter ("tracked", "events_lost", ...).
 const char* StatName(o2c_stat stat);
 
@@ -115,10 +115,10 @@ class EnforcerPrograms {
   HeapMapFds HeapMaps() const;
 
   // Counters summed over CPUs.
-  absl::StatusOr<EnforcerStats> ReadStats() const;
+  absl::StatusOr<EnforcerCounters> ReadStats() const;
   // Runs of the entry programs the kernel skipped (bpf_prog_info's
   // recursion_misses): a program already running on a CPU blocks its nested
-  // runs there (o2c::EnforcerStats::missed_runs says when that happens).
+  // runs there (o2c::EnforcerCounters::missed_runs says when that happens).
   absl::StatusOr<MissedRuns> Missed() const;
   // Delivers pending events of both channels to `on_event`, waiting up to
   // `timeout_ms` for the first; returns how many were delivered. Not

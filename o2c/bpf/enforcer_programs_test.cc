@@ -75,10 +75,10 @@ class EnforcerProgramsTest : public ::testing::Test {
     return std::move(*programs);
   }
 
-  EnforcerStats Stats(EnforcerPrograms& p) {
+  EnforcerCounters Stats(EnforcerPrograms& p) {
     auto stats = p.ReadStats();
     EXPECT_THAT(stats, IsOk());
-    return stats.ok() ? *stats : EnforcerStats{};
+    return stats.ok() ? *stats : EnforcerCounters{};
   }
 
   std::map<uint32_t, int> DrainEvents(EnforcerPrograms& p, std::vector<o2c_event>* out = nullptr) {
@@ -104,7 +104,7 @@ TEST_F(EnforcerProgramsTest, TracksNewPipesAndAuditionsOldOnes) {
   std::vector<Pipe> new_pipes = OpenPipes(10);
   CloseAll(new_pipes);
   CloseAll(old_pipes);
-  EnforcerStats s = Stats(*programs);
+  EnforcerCounters s = Stats(*programs);
   // Each pipe is two slab objects, allocated and freed by pipe.c.
   EXPECT_EQ(s[O2C_STAT_TRACKED], 20u);
   EXPECT_EQ(s[O2C_STAT_FREED_OWN], 20u);
@@ -133,7 +133,7 @@ TEST_F(EnforcerProgramsTest, AuditionSayingKernelObjectIsAViolation) {
   auto programs = LoadAndAttach(O2C_LABEL_KERNEL);
   ASSERT_NE(programs, nullptr);
   CloseAll(old_pipes);
-  EnforcerStats s = Stats(*programs);
+  EnforcerCounters s = Stats(*programs);
   EXPECT_EQ(s[O2C_STAT_AUDITION_KERNEL], 6u);
   EXPECT_EQ(s[O2C_STAT_VIOLATIONS], 6u);
   std::vector<o2c_event> events;
@@ -159,7 +159,7 @@ TEST_F(EnforcerProgramsTest, FinalPhaseMakesEveryUntrackedFreeAViolation) {
   std::vector<Pipe> new_pipes = OpenPipes(5);
   CloseAll(new_pipes);  // tracked: no violation
   CloseAll(old_pipes);  // untracked at a free site: violations
-  EnforcerStats s = Stats(*programs);
+  EnforcerCounters s = Stats(*programs);
   EXPECT_EQ(s[O2C_STAT_FREED_OWN], 10u);
   EXPECT_EQ(s[O2C_STAT_VIOLATIONS], 10u);
   EXPECT_EQ(s[O2C_STAT_DOWNGRADED], 0u);
@@ -196,7 +196,7 @@ TEST_F(EnforcerProgramsTest, UnconfirmedFinalPhaseWithoutATreeNeverKills) {
   int status = 0;
   ASSERT_EQ(waitpid(child, &status, 0), child);
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-  EnforcerStats s = Stats(*programs);
+  EnforcerCounters s = Stats(*programs);
   EXPECT_EQ(s[O2C_STAT_VIOLATIONS], 2u);
   EXPECT_EQ(s[O2C_STAT_DOWNGRADED], 2u);
   EXPECT_EQ(s[O2C_STAT_KILLS], 0u);
@@ -254,7 +254,7 @@ TEST_F(EnforcerProgramsTest, KillActionKillsTheFreeingChildOnly) {
   ASSERT_EQ(waitpid(child, &wstatus, 0), child);
   EXPECT_TRUE(WIFSIGNALED(wstatus)) << "child exited normally: " << WEXITSTATUS(wstatus);
   EXPECT_EQ(WTERMSIG(wstatus), SIGKILL);
-  EnforcerStats s = Stats(*programs);
+  EnforcerCounters s = Stats(*programs);
   EXPECT_GE(s[O2C_STAT_KILLS], 1u);
   EXPECT_GE(s[O2C_STAT_VIOLATIONS], 1u);
   EXPECT_TRUE(programs->quarantined());
@@ -277,7 +277,7 @@ TEST_F(EnforcerProgramsTest, FullMapIsCountedAndReported) {
   auto programs = LoadAndAttach(O2C_LABEL_OWN);
   ASSERT_NE(programs, nullptr);
   std::vector<Pipe> pipes = OpenPipes(10);
-  EnforcerStats s = Stats(*programs);
+  EnforcerCounters s = Stats(*programs);
   EXPECT_EQ(s[O2C_STAT_TRACKED], 4u);
   EXPECT_EQ(s[O2C_STAT_MAP_FULL], 16u);
   auto kinds = DrainEvents(*programs);
@@ -291,7 +291,7 @@ TEST_F(EnforcerProgramsTest, RingBufferOverflowIsCounted) {
   ASSERT_NE(programs, nullptr);
   std::vector<Pipe> pipes = OpenPipes(100);  // 200 TRACKED events, never polled
   CloseAll(pipes);
-  EnforcerStats s = Stats(*programs);
+  EnforcerCounters s = Stats(*programs);
   EXPECT_GT(s[O2C_STAT_EVENTS_LOST], 0u);
   EXPECT_EQ(s[O2C_STAT_EVENTS] + s[O2C_STAT_EVENTS_LOST], 400u);
   auto kinds = DrainEvents(*programs);
@@ -308,7 +308,7 @@ TEST_F(EnforcerProgramsTest, ObjectFloodCannotCrowdOutViolations) {
   std::vector<Pipe> churn = OpenPipes(100);  // 400 object events, never polled
   CloseAll(churn);
   CloseAll(old_pipes);  // 6 auditions saying "kernel object": 6 violations
-  EnforcerStats s = Stats(*programs);
+  EnforcerCounters s = Stats(*programs);
   EXPECT_GT(s[O2C_STAT_OBJECT_EVENTS_LOST], 0u);
   EXPECT_EQ(s[O2C_STAT_OBJECT_EVENTS] + s[O2C_STAT_OBJECT_EVENTS_LOST], 400u);
   EXPECT_EQ(s[O2C_STAT_VERDICT_EVENTS_LOST], 0u);
@@ -364,7 +364,7 @@ TEST_F(EnforcerProgramsTest, FullHeapDowngradesFinalVerdicts) {
   programs->SetFinalConfirmed(true);
   CloseAll(old_pipes);
   CloseAll(pipes);
-  EnforcerStats s = Stats(*programs);
+  EnforcerCounters s = Stats(*programs);
   EXPECT_EQ(s[O2C_STAT_MAP_FULL], 16u);
   EXPECT_EQ(s[O2C_STAT_UNTRACKED_FREES], 20u);
   EXPECT_EQ(s[O2C_STAT_DOWNGRADED], 20u);
@@ -391,7 +391,7 @@ TEST_F(EnforcerProgramsTest, MissedAllocationsMarkedFromUserSpaceDowngrade) {
   programs->SetHeapIncomplete(true);
   EXPECT_TRUE(programs->heap_incomplete());
   old_pipes[0].Close();
-  EnforcerStats s = Stats(*programs);
+  EnforcerCounters s = Stats(*programs);
   EXPECT_EQ(s[O2C_STAT_DOWNGRADED], 2u);
   EXPECT_EQ(s[O2C_STAT_VIOLATIONS], 2u);
   EXPECT_FALSE(programs->quarantined());
@@ -426,7 +426,7 @@ TEST_F(EnforcerProgramsTest, UnconfirmedFinalPhaseAuditionsLate) {
   EXPECT_FALSE(programs->final_confirmed());
   old_pipes[0].Close();
   old_pipes[1].Close();
-  EnforcerStats s = Stats(*programs);
+  EnforcerCounters s = Stats(*programs);
   EXPECT_EQ(s[O2C_STAT_LATE_AUDITIONS], 4u);
   EXPECT_EQ(s[O2C_STAT_AUDITION_OWN], 4u);
   EXPECT_EQ(s[O2C_STAT_VIOLATIONS], 0u);
@@ -451,7 +451,7 @@ TEST_F(EnforcerProgramsTest, UidQuotaLeavesTheRestUntrackedAndIncomplete) {
   auto programs = LoadAndAttach(O2C_LABEL_OWN);
   ASSERT_NE(programs, nullptr);
   std::vector<Pipe> pipes = OpenPipes(10);
-  EnforcerStats s = Stats(*programs);
+  EnforcerCounters s = Stats(*programs);
   EXPECT_EQ(s[O2C_STAT_TRACKED], 4u);
   EXPECT_EQ(s[O2C_STAT_UID_QUOTA], 16u);
   EXPECT_EQ(s[O2C_STAT_MAP_FULL], 0u);
