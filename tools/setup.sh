@@ -15,6 +15,8 @@ packages=(
   graphviz python3 python3-sklearn
   # VM tier: Debian's stock kernel under qemu, busybox initramfs, module builds
   qemu-system-x86 busybox-static cpio xz-utils zstd kmod dwarves
+  # real workloads nobody here wrote (the enforcer stress test)
+  stress-ng
 )
 
 if [[ $(id -u) -ne 0 ]]; then
