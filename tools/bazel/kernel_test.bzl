@@ -19,7 +19,8 @@ _VM_SUFFIX = {
 }
 
 def o2c_kernel_test(name, srcs, deps = [], data = [], tags = [], vm = True,
-                    vm_kernels = ["bookworm", "trixie"], vm_tools = [], host = True, **kwargs):
+                    vm_kernels = ["bookworm", "trixie"], vm_tools = [], vm_manual = False, host = True,
+                    **kwargs):
     """A kernel-tier gtest (O2C_REQUIRE_KERNEL() inside) and its VM twins.
 
     Args:
@@ -34,6 +35,8 @@ def o2c_kernel_test(name, srcs, deps = [], data = [], tags = [], vm = True,
         ("bookworm", "trixie").
       vm_tools: host binaries the test runs (absolute paths, e.g.
         "/usr/bin/stress-ng"), copied into the guest with their libraries.
+      vm_manual: declare the VM twins "manual" (run by name only), for a
+        twin that documents a known failure.
       host: run on this machine's kernel too; False for what only the VM's
         kernel can do (loading a module): the host test is then "manual",
         built for the VM but not run by `bazel test //...`.
@@ -63,6 +66,6 @@ def o2c_kernel_test(name, srcs, deps = [], data = [], tags = [], vm = True,
                    [a for tool in vm_tools for a in ["--tool", tool]] +
                    ["$(rootpath :%s)" % name],
             data = [":" + name, "//tools/vmtest:harness"] + data,
-            tags = tags + ["vm", "no-sandbox"],
+            tags = tags + ["vm", "no-sandbox"] + (["manual"] if vm_manual else []),
             timeout = "long",
         )
