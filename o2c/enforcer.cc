@@ -304,14 +304,28 @@ absl::StatusOr<HookMechanism> Enforcer::State::LoadAudition(const AuditionModel*
                                            programs->AuditionHook(hook)));
     O2C_RETURN_IF_ERROR(programs->InstallTree(hook, std::move(fd)));
   }
+  // Struct layouts differ between kernels: a model prepared on another
+  // kernel's objects may call this kernel's objects anything.
+  const std::string running = bpf::RunningKernelRelease();
+  const std::string& prepared_on = model->schema().kernel_release;
+  const bool foreign = prepared_on != running;
+  programs->SetModelForeign(foreign);
   return HookMechanism{
       .duty = "audition",
       .hooks = "kfree, kmem_cache_free",
       .kind = HookMechanism::Kind::kTailCall,
       .exact = true,
       .can_deny = false,
-      .notes = absl::StrCat("the model's tree compiled to ", tree.insns.size(),
-                            " BPF instructions, one copy per free hook")};
+      .notes = absl::StrCat(
+          "the model's tree compiled to ", tree.insns.size(),
+          " BPF instructions, one copy per free hook",
+          foreign ? absl::StrCat("; the model was prepared on ",
+                                 prepared_on.empty() ? "an unknown kernel"
+                                                     : absl::StrCat("kernel ", prepared_on),
+                                 ", this is ", running,
+                                 ": its verdicts are reported and never acted on (prepare "
+                                 "a model here to arm them)")
+                  : "")};
 }
 
 absl::StatusOr<HookMechanism> Enforcer::State::AttachQuarantineGate(

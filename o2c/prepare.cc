@@ -147,9 +147,12 @@ ml::Dataset SampleDataset(const std::vector<o2c_sample>& samples, ml::FeatureSch
   return data;
 }
 
-// The extractor's features (schema bpf::ExtractorFeatureSchema()).
+// The extractor's features (schema bpf::ExtractorFeatureSchema()), computed
+// from this kernel's objects.
 ml::Dataset FeatureDataset(const std::vector<o2c_sample>& samples) {
-  return SampleDataset(samples, bpf::ExtractorFeatureSchema(), O2C_F_COUNT,
+  ml::FeatureSchema schema = bpf::ExtractorFeatureSchema();
+  schema.kernel_release = bpf::RunningKernelRelease();
+  return SampleDataset(samples, std::move(schema), O2C_F_COUNT,
                        [](const o2c_sample& s, int f) { return s.features[f]; });
 }
 

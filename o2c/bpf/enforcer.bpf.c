@@ -53,6 +53,9 @@ __u32 final_confirmed = 0;
  * could not be tracked, by user space when it saw missed allocation runs;
  * cleared by user space only. */
 __u32 heap_incomplete = 0;
+/* The audition model was prepared on another kernel (or an unknown one):
+ * its verdicts are reported, never acted on. Set by user space. */
+__u32 model_foreign = 0;
 
 struct {
   __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -353,6 +356,8 @@ static __always_inline void on_free(void *ctx, void *prog_array, void *scratch, 
     if (!final_confirmed)
       flags |= O2C_EVENT_LATE_AUDITION;
   }
+  if (model_foreign)
+    flags |= O2C_EVENT_DOWNGRADED;
   a = bpf_map_lookup_elem(scratch, &zero);
   p = bpf_map_lookup_elem(&pending, &hook);
   if (!a || !p)

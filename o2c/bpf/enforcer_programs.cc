@@ -226,6 +226,10 @@ void EnforcerPrograms::SetHeapIncomplete(bool incomplete) {
   __atomic_store_n(&state_->skel->bss->heap_incomplete, incomplete ? 1u : 0u, __ATOMIC_SEQ_CST);
 }
 
+void EnforcerPrograms::SetModelForeign(bool foreign) {
+  __atomic_store_n(&state_->skel->bss->model_foreign, foreign ? 1u : 0u, __ATOMIC_SEQ_CST);
+}
+
 bool EnforcerPrograms::heap_incomplete() const {
   return __atomic_load_n(&state_->skel->bss->heap_incomplete, __ATOMIC_SEQ_CST) != 0;
 }

@@ -105,6 +105,9 @@ class EnforcerPrograms {
   // AUDIT (O2C_EVENT_DOWNGRADED). Only user space clears it (after a census).
   void SetHeapIncomplete(bool incomplete);
   bool heap_incomplete() const;
+  // Whether the audition model was prepared on another kernel: then every
+  // audition's violation is downgraded (reported, no action but AUDIT).
+  void SetModelForeign(bool foreign);
   // Tracked objects alive now.
   int64_t LiveObjects() const;
   bool quarantined() const;

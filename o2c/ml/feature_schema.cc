@@ -69,6 +69,7 @@ absl::Status CompareSchemas(const FeatureSchema& expected, const FeatureSchema& 
 void SchemaToProto(const FeatureSchema& schema, proto::FeatureSchema* out) {
   out->Clear();
   out->set_extractor_version(schema.extractor_version);
+  out->set_kernel_release(schema.kernel_release);
   for (const FeatureSpec& f : schema.features) {
     proto::FeatureSpec* p = out->add_features();
     p->set_name(f.name);
@@ -80,6 +81,7 @@ void SchemaToProto(const FeatureSchema& schema, proto::FeatureSchema* out) {
 FeatureSchema SchemaFromProto(const proto::FeatureSchema& in) {
   FeatureSchema schema;
   schema.extractor_version = in.extractor_version();
+  schema.kernel_release = in.kernel_release();
   for (const proto::FeatureSpec& p : in.features()) {
     FeatureSpec f;
     f.name = p.name();

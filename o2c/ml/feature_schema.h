@@ -36,6 +36,11 @@ struct FeatureSchema {
   // numbers is never fed another's under the same names. 0: unknown (a CSV
   // dataset, or a file written before versions were recorded).
   uint32_t extractor_version = 0;
+  // The kernel (its release, as uname gives it) whose objects these features
+  // were computed from: struct layouts differ between kernels, so the same
+  // numbers can describe different objects elsewhere. Provenance, not part of
+  // the schema's identity (operator== ignores it). Empty: unknown.
+  std::string kernel_release;
 
   int size() const { return static_cast<int>(features.size()); }
   // Index of the feature called `name`, if any.

@@ -386,10 +386,14 @@ const char* CapabilityName(Capability feature) {
   return index < std::size(kCapabilityProbes) ? kCapabilityProbes[index].name : "?";
 }
 
+std::string RunningKernelRelease() {
+  utsname uts = {};
+  return uname(&uts) == 0 ? uts.release : "";
+}
+
 KernelCapabilities KernelCapabilities::Probe() {
   KernelCapabilities k;
-  utsname uts = {};
-  if (uname(&uts) == 0) k.kernel_release_ = uts.release;
+  k.kernel_release_ = RunningKernelRelease();
   k.tracefs_path_ = FindTracefs();
   libbpf_print_fn_t previous = libbpf_set_print(nullptr);  // refusals are expected
   absl::Cleanup restore_print = [previous] { libbpf_set_print(previous); };

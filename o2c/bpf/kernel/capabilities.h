@@ -41,6 +41,9 @@ struct CapabilityResult {
   std::string detail;  // what was tried, and why it failed
 };
 
+// The running kernel's release, as uname(2) gives it ("" if it fails).
+std::string RunningKernelRelease();
+
 class KernelCapabilities {
  public:
   // Probes every feature on the running kernel. Needs root; without it every
