@@ -70,9 +70,22 @@ class HistogramGrower {
   }
 
  private:
+  // A zeroed histogram; buffers are recycled, as wide data make them large.
+  std::vector<double> Acquire() {
+    if (spare_hists_.empty()) return std::vector<double>(offsets_[d_], 0.0);
+    std::vector<double> hist = std::move(spare_hists_.back());
+    spare_hists_.pop_back();
+    std::fill(hist.begin(), hist.end(), 0.0);
+    return hist;
+  }
+
+  void Release(std::vector<double> hist) {
+    if (!hist.empty()) spare_hists_.push_back(std::move(hist));
+  }
+
   // The histogram of rows order_[begin, end).
-  std::vector<double> Build(int64_t begin, int64_t end) const {
-    std::vector<double> hist(offsets_[d_], 0.0);
+  std::vector<double> Build(int64_t begin, int64_t end) {
+    std::vector<double> hist = Acquire();
     const auto build_feature = [&](int f, int) {
       const uint8_t* codes = bins_.codes(f);
       double* h = &hist[offsets_[f]];
@@ -167,6 +180,7 @@ class HistogramGrower {
     const SplitCandidate best = FindSplit(open);
     if (!WorthSplitting(options_, best, total_weight_)) {
       Settle(open.end - open.begin);
+      Release(std::move(open.hist));
       return;
     }
     OpenNode children[2];
@@ -204,8 +218,11 @@ class HistogramGrower {
       if (!splittable[small]) built = Build(children[small].begin, children[small].end);
       const std::vector<double>& small_hist = splittable[small] ? children[small].hist : built;
       for (size_t i = 0; i < open.hist.size(); ++i) open.hist[i] -= small_hist[i];
+      Release(std::move(built));
       children[large].hist = std::move(open.hist);
       stack->push_back(std::move(children[large]));
+    } else {
+      Release(std::move(open.hist));
     }
     // The smaller child is split next: its subtree holds fewer histograms.
     if (splittable[small]) stack->push_back(std::move(children[small]));
@@ -238,6 +255,7 @@ class HistogramGrower {
   std::vector<uint32_t> spill_order_;
   std::vector<int32_t> spill_labels_;
   std::vector<double> spill_weights_;
+  std::vector<std::vector<double>> spare_hists_;
   double total_weight_ = 0;
   int64_t settled_ = 0;
   int64_t reported_percent_ = 0;
