@@ -60,8 +60,8 @@ absl::StatusOr<Aligned> Align(const ml::Dataset& data, const std::string& data_p
   }
   if (!missing.empty()) {
     return absl::FailedPreconditionError(
-        absl::StrCat(data_path, ": no column ", absl::StrJoin(missing, ", "),
-                     missing.size() == 1 ? ", which the model needs" : ", which the model need"));
+        absl::StrCat(data_path, missing.size() == 1 ? ": no column " : ": no columns ",
+                     absl::StrJoin(missing, ", "), ", which the model needs"));
   }
   Aligned out;
   out.data.features.resize(data.num_rows(), wanted.size());
