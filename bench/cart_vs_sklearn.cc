@@ -1,7 +1,9 @@
 // bench/cart_vs_sklearn: our CART (o2c/ml/cart.h) against scikit-learn's
 // DecisionTreeClassifier on the same rows, same depth and leaf settings.
-// Prints both held-out accuracies, both training times (medians) and the
-// speed ratio. Not a test: run by hand,
+// Each round trains ours on one thread, ours on --threads threads and
+// sklearn (one thread), in turn, so noise from other load on the machine
+// hits all three alike; prints held-out accuracies, median training times
+// and the speed ratios. Not a test: run by hand,
 //
 //   bazel run -c opt //bench:cart_vs_sklearn                 # synthetic 1e6x32 and 1e5x1024
 //   bazel run -c opt //bench:cart_vs_sklearn -- --data=$PWD/D.csv   # a real dataset
@@ -15,6 +17,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -36,9 +39,8 @@ ABSL_FLAG(std::string, synthetic, "1000000x32,100000x1024", "synthetic shapes, r
 ABSL_FLAG(int, max_depth, 12, "max_depth of both trees");
 ABSL_FLAG(int, min_samples_leaf, 1, "min_samples_leaf of both trees");
 ABSL_FLAG(std::string, criterion, "gini", "gini or entropy");
-ABSL_FLAG(int, repeats, 3, "training runs of our CART (median reported)");
-ABSL_FLAG(int, sklearn_repeats, 1, "training runs of sklearn (median reported)");
-ABSL_FLAG(int, threads, 2, "threads for our CART (sklearn's trees use one)");
+ABSL_FLAG(int, rounds, 3, "interleaved rounds of ours (1 thread, --threads) and sklearn; medians");
+ABSL_FLAG(int, threads, 2, "threads of our second column (sklearn's trees use one)");
 ABSL_FLAG(uint64_t, seed, 1, "seed of the synthetic data and the split");
 ABSL_FLAG(double, test_fraction, 0.2, "held-out fraction");
 
@@ -91,10 +93,17 @@ double Median(std::vector<double> v) {
   return v.empty() ? 0 : v[v.size() / 2];
 }
 
+// The script in the runfiles (bazel run, or the binary run by path), else
+// relative to the workspace.
 std::string ScriptPath(const char* argv0) {
-  const std::filesystem::path runfiles =
-      std::string(argv0) + ".runfiles/o2c/bench/cart_vs_sklearn.py";
-  return std::filesystem::exists(runfiles) ? runfiles.string() : "bench/cart_vs_sklearn.py";
+  const std::filesystem::path runfiles = std::filesystem::absolute(
+      std::string(argv0) + ".runfiles/o2c/bench/cart_vs_sklearn.py");
+  if (std::filesystem::exists(runfiles)) return runfiles.string();
+  if (const char* dir = std::getenv("RUNFILES_DIR"); dir != nullptr) {
+    const std::string path = std::string(dir) + "/o2c/bench/cart_vs_sklearn.py";
+    if (std::filesystem::exists(path)) return path;
+  }
+  return "bench/cart_vs_sklearn.py";
 }
 
 struct SklearnResult {
@@ -107,10 +116,10 @@ SklearnResult RunSklearn(const std::string& script, const std::string& matrix, i
                          int train_rows) {
   const std::string cmd = absl::StrFormat(
       "/usr/bin/python3 %s --matrix %s --rows %d --cols %d --train-rows %d --max-depth %d "
-      "--min-samples-leaf %d --criterion %s --repeats %d --seed %d",
+      "--min-samples-leaf %d --criterion %s --repeats 1 --seed %d",
       script, matrix, rows, cols, train_rows, absl::GetFlag(FLAGS_max_depth),
       absl::GetFlag(FLAGS_min_samples_leaf), absl::GetFlag(FLAGS_criterion),
-      absl::GetFlag(FLAGS_sklearn_repeats), absl::GetFlag(FLAGS_seed));
+      absl::GetFlag(FLAGS_seed));
   SklearnResult result;
   FILE* pipe = popen(cmd.c_str(), "r");
   if (pipe == nullptr) return result;
@@ -126,9 +135,40 @@ SklearnResult RunSklearn(const std::string& script, const std::string& matrix, i
 }
 
 void PrintHeader() {
-  std::printf("%-22s %8s %5s %5s | %8s %8s %7s | %8s %8s %7s | %6s %6s\n", "dataset", "train",
-              "cols", "depth", "ours_acc", "skl_acc", "diff_pt", "ours_s", "skl_s", "speedup",
-              "nodes", "skl_nd");
+  std::printf("%-22s %7s %5s %5s | %7s %7s %7s %7s | %7s %7s %7s | %6s %6s | %5s %6s\n", "dataset",
+              "train", "cols", "depth", "acc_1t", "acc_Nt", "skl_acc", "diff_pt", "s_1t", "s_Nt",
+              "skl_s", "x_1t", "x_Nt", "nodes", "skl_nd");
+}
+
+// Our held-out accuracy and one training time (trainer creation included).
+struct OursResult {
+  bool ok = false;
+  double accuracy = 0, seconds = 0;
+  size_t nodes = 0;
+};
+
+OursResult RunOurs(const Dataset& train, const Dataset& test, CartOptions options, int threads) {
+  options.num_threads = threads;
+  OursResult result;
+  const auto start = std::chrono::steady_clock::now();
+  absl::StatusOr<CartTrainer> trainer = CartTrainer::Create(train, threads);
+  absl::StatusOr<DecisionTree> tree =
+      trainer.ok() ? trainer->Train(options) : absl::StatusOr<DecisionTree>(trainer.status());
+  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (!tree.ok()) {
+    std::fprintf(stderr, "%s\n", std::string(tree.status().message()).c_str());
+    return result;
+  }
+  int64_t correct = 0;
+  std::vector<int64_t> row(test.num_features());
+  for (int r = 0; r < test.num_rows(); ++r) {
+    for (int c = 0; c < test.num_features(); ++c) row[c] = test.features(r, c);
+    correct += tree->Predict(row).label == test.labels[r];
+  }
+  result.accuracy = test.num_rows() ? static_cast<double>(correct) / test.num_rows() : 0;
+  result.nodes = tree->nodes.size();
+  result.ok = true;
+  return result;
 }
 
 int Compare(const std::string& name, const Dataset& data, const std::string& script,
@@ -147,49 +187,36 @@ int Compare(const std::string& name, const Dataset& data, const std::string& scr
   options.criterion = *criterion;
   options.max_depth = absl::GetFlag(FLAGS_max_depth);
   options.min_samples_leaf = absl::GetFlag(FLAGS_min_samples_leaf);
-  options.num_threads = absl::GetFlag(FLAGS_threads);
-  std::vector<double> seconds;
-  DecisionTree tree;
-  for (int i = 0; i < absl::GetFlag(FLAGS_repeats); ++i) {
-    const auto start = std::chrono::steady_clock::now();
-    absl::StatusOr<CartTrainer> trainer = CartTrainer::Create(train, options.num_threads);
-    absl::StatusOr<DecisionTree> t = trainer.ok() ? trainer->Train(options)
-                                                  : absl::StatusOr<DecisionTree>(trainer.status());
-    seconds.push_back(
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-    if (!t.ok()) {
-      std::fprintf(stderr, "%s: %s\n", name.c_str(), std::string(t.status().message()).c_str());
-      return 1;
-    }
-    tree = *std::move(t);
-  }
-  int64_t correct = 0;
-  std::vector<int64_t> row(test.num_features());
-  for (int r = 0; r < test.num_rows(); ++r) {
-    for (int c = 0; c < test.num_features(); ++c) row[c] = test.features(r, c);
-    correct += tree.Predict(row).label == test.labels[r];
-  }
-  const double ours_acc = test.num_rows() ? static_cast<double>(correct) / test.num_rows() : 0;
-  const double ours_s = Median(seconds);
 
   std::vector<int32_t> order = split.train;
   order.insert(order.end(), split.test.begin(), split.test.end());
   const std::string matrix = tmpdir + "/" + name + ".i64";
-  SklearnResult skl;
-  if (WriteMatrix(data, order, matrix)) {
-    skl = RunSklearn(script, matrix, data.num_rows(), data.num_features(), train.num_rows());
-  }
-  std::filesystem::remove(matrix);
-  if (!skl.ok) {
-    std::printf("%-22s %8d %5d %5d | %8.4f %8s %7s | %8.2f %8s %7s | %6zu %6s  (sklearn failed)\n",
-                name.c_str(), train.num_rows(), data.num_features(), options.max_depth, ours_acc,
-                "-", "-", ours_s, "-", "-", tree.nodes.size(), "-");
+  if (!WriteMatrix(data, order, matrix)) {
+    std::fprintf(stderr, "%s: cannot write %s\n", name.c_str(), matrix.c_str());
     return 1;
   }
-  std::printf("%-22s %8d %5d %5d | %8.4f %8.4f %+7.2f | %8.2f %8.2f %6.1fx | %6zu %6ld\n",
-              name.c_str(), train.num_rows(), data.num_features(), options.max_depth, ours_acc,
-              skl.accuracy, 100 * (ours_acc - skl.accuracy), ours_s, skl.seconds,
-              skl.seconds / ours_s, tree.nodes.size(), skl.nodes);
+  absl::Cleanup remove_matrix = [&matrix] { std::filesystem::remove(matrix); };
+  const int threads = absl::GetFlag(FLAGS_threads);
+  std::vector<double> one_s, many_s, skl_s;
+  OursResult one, many;
+  SklearnResult skl;
+  for (int round = 0; round < absl::GetFlag(FLAGS_rounds); ++round) {
+    one = RunOurs(train, test, options, 1);
+    many = RunOurs(train, test, options, threads);
+    skl = RunSklearn(script, matrix, data.num_rows(), data.num_features(), train.num_rows());
+    if (!one.ok || !many.ok || !skl.ok) {
+      std::fprintf(stderr, "%s: %s failed\n", name.c_str(), !skl.ok ? "sklearn" : "our CART");
+      return 1;
+    }
+    one_s.push_back(one.seconds);
+    many_s.push_back(many.seconds);
+    skl_s.push_back(skl.seconds);
+  }
+  const double s1 = Median(one_s), sn = Median(many_s), ss = Median(skl_s);
+  std::printf("%-22s %7d %5d %5d | %7.4f %7.4f %7.4f %+7.2f | %7.2f %7.2f %7.2f | %5.1fx %5.1fx | %5zu %6ld\n",
+              name.c_str(), train.num_rows(), data.num_features(), options.max_depth, one.accuracy,
+              many.accuracy, skl.accuracy, 100 * (one.accuracy - skl.accuracy), s1, sn, ss, ss / s1,
+              ss / sn, one.nodes, skl.nodes);
   std::fflush(stdout);
   return 0;
 }
@@ -207,10 +234,10 @@ int main(int argc, char** argv) {
   }
   const std::string tmpdir = tmpl;
   absl::Cleanup remove_tmpdir = [&tmpdir] { std::filesystem::remove_all(tmpdir); };
-  std::printf("our CART: %d threads, median of %d; sklearn %s: 1 thread, median of %d; "
-              "held-out %.0f%%\n",
-              absl::GetFlag(FLAGS_threads), absl::GetFlag(FLAGS_repeats), "DecisionTreeClassifier",
-              absl::GetFlag(FLAGS_sklearn_repeats), 100 * absl::GetFlag(FLAGS_test_fraction));
+  std::printf("our CART on 1 (_1t) and %d (_Nt) threads vs sklearn DecisionTreeClassifier on 1; "
+              "medians of %d interleaved rounds; held-out %.0f%%; x = sklearn time / ours\n",
+              absl::GetFlag(FLAGS_threads), absl::GetFlag(FLAGS_rounds),
+              100 * absl::GetFlag(FLAGS_test_fraction));
   o2c::ml::PrintHeader();
   int failures = 0;
   if (!absl::GetFlag(FLAGS_data).empty()) {

@@ -12,6 +12,7 @@ int CompartmentCommand(int argc, char** argv);  // a policy's compartment, resol
 int CompileCommand(int argc, char** argv);  // model -> BPF program, loaded and checked
 int TrainCommand(int argc, char** argv);    // dataset -> audition model file, with metrics
 int ExplainCommand(int argc, char** argv);  // a model in words, dot and PNG
+int EvaluateCommand(int argc, char** argv);  // a model scored on a dataset it was not trained on
 int PrepareCommand(int argc, char** argv);  // profile + dataset + train + check, one go
 
 }  // namespace o2c::cli

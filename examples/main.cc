@@ -20,6 +20,7 @@ constexpr Command kCommands[] = {
     {"compile", o2c::cli::CompileCommand, "compile a model to BPF, load it, show verifier stats"},
     {"train", o2c::cli::TrainCommand, "train the audition model (CART) on a labelled dataset"},
     {"explain", o2c::cli::ExplainCommand, "explain a model: importances, a sample's path, dot/PNG"},
+    {"evaluate", o2c::cli::EvaluateCommand, "score a model on a dataset it was not trained on"},
     {"prepare", o2c::cli::PrepareCommand, "profile a compartment under a workload, build the dataset, train, check"},
 };
 

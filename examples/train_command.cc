@@ -20,12 +20,13 @@
 namespace o2c::cli {
 namespace {
 
-// "[########........] level 8/12" on one stderr line, redrawn in place.
+// "[########........] 33%" on one stderr line, redrawn in place.
 void DrawProgress(int done, int total) {
   constexpr int kWidth = 24;
-  const int filled = total > 0 ? kWidth * done / total : kWidth;
-  std::fprintf(stderr, "\r  training [%s%s] level %d/%d", std::string(filled, '#').c_str(),
-               std::string(kWidth - filled, '.').c_str(), done, total);
+  const int filled = total > 0 ? static_cast<int>(int64_t{kWidth} * done / total) : kWidth;
+  std::fprintf(stderr, "\r  training [%s%s] %3d%%", std::string(filled, '#').c_str(),
+               std::string(kWidth - filled, '.').c_str(),
+               total > 0 ? static_cast<int>(int64_t{100} * done / total) : 100);
   if (done >= total) std::fputc('\n', stderr);
   std::fflush(stderr);
 }

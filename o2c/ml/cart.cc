@@ -1,10 +1,11 @@
 #include "o2c/ml/cart.h"
 
 #include <algorithm>
-#include <random>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "o2c/ml/cart_split_rules.h"
+#include "o2c/ml/histogram_grower.h"
 #include "o2c/ml/parallel.h"
 #include "o2c/ml/prune.h"
 #include "o2c/internal/status_macros.h"
@@ -15,33 +16,18 @@ namespace {
 constexpr uint32_t kNewValue = 0x80000000u;
 constexpr uint32_t kRowMask = 0x7fffffffu;
 
-// What the trainer knows about a row while growing one tree.
+// What the presorted grower knows about a row while growing one tree.
 struct RowState {
   int32_t slot;  // open node of this level it sits in, -1 once in a leaf
   int32_t label;
   double weight;  // class weight x row weight
 };
 
-// The best split found for an open node so far.
-struct Candidate {
-  double gain = 0;  // decrease of weighted impurity
-  int32_t feature = -1;
-  int64_t threshold = 0;
-};
-
-// Deterministic order: larger gain, then lower feature, then lower threshold.
-bool Better(const Candidate& a, const Candidate& b) {
-  if (a.feature < 0) return false;
-  if (b.feature < 0) return true;
-  if (a.gain != b.gain) return a.gain > b.gain;
-  if (a.feature != b.feature) return a.feature < b.feature;
-  return a.threshold < b.threshold;
-}
-
 // The nodes of one level that may still be split ("open"), by slot.
 struct Level {
   int num_slots = 0;
   std::vector<int32_t> node;       // tree node index
+  std::vector<uint64_t> key;       // ChildKey path
   std::vector<int64_t> count;      // rows
   std::vector<double> totals;      // slot * K + class
   std::vector<double> impurity;    // weighted impurity of the node
@@ -55,21 +41,21 @@ struct Scratch {
   std::vector<int64_t> left_count;
   std::vector<uint32_t> last_group;
   std::vector<uint32_t> last_row;
-  std::vector<Candidate> best;
+  std::vector<SplitCandidate> best;
 
-  void Reset(int slots, int k, bool keep_best) {
+  void Reset(int slots, int k) {
     left.assign(static_cast<size_t>(slots) * k, 0.0);
     right.assign(k, 0.0);
     left_count.assign(slots, 0);
     last_group.assign(slots, 0);
     last_row.assign(slots, 0);
-    if (!keep_best) best.assign(slots, Candidate());
   }
 };
 
-class Grower {
+// The presorted, level-wise grower.
+class PresortedGrower {
  public:
-  Grower(const Dataset& data, const CartOptions& options, int threads)
+  PresortedGrower(const Dataset& data, const CartOptions& options, int threads)
       : data_(data), options_(options), threads_(threads),
         k_(data.num_classes()), d_(data.num_features()) {}
 
@@ -81,6 +67,7 @@ class Grower {
     Level level;
     level.num_slots = 1;
     level.node = {0};
+    level.key = {kRootKey};
     level.count = {0};
     level.totals.assign(k_, 0.0);
     for (const RowState& r : rows_) {
@@ -93,8 +80,8 @@ class Grower {
     level = KeepSplittable(std::move(level), 0);
     int depth = 0;
     for (; level.num_slots > 0; ++depth) {
-      ChooseFeatures(&level, depth);
-      std::vector<Candidate> best = FindSplits(level, &lists);
+      ChooseFeatures(&level);
+      std::vector<SplitCandidate> best = FindSplits(level, &lists);
       level = Split(level, best, depth);
       if (options_.progress && depth + 1 < options_.max_depth) {
         options_.progress(depth + 1, options_.max_depth);
@@ -108,48 +95,19 @@ class Grower {
 
  private:
   absl::Status InitRows(absl::Span<const double> row_weights) {
-    const int n = data_.num_rows();
-    if (!row_weights.empty() && static_cast<int>(row_weights.size()) != n) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(row_weights.size(), " row weights for ", n, " rows"));
+    O2C_ASSIGN_OR_RETURN(std::vector<double> weights, TrainingWeights(data_, options_, row_weights));
+    rows_.resize(weights.size());
+    total_weight_ = 0;
+    for (size_t i = 0; i < weights.size(); ++i) {
+      rows_[i] = {weights[i] > 0 ? 0 : -1, data_.labels[i], weights[i]};
+      total_weight_ += weights[i];
     }
-    std::vector<double> class_weights = options_.class_weights;
-    if (class_weights.empty()) class_weights.assign(k_, 1.0);
-    if (static_cast<int>(class_weights.size()) != k_) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          class_weights.size(), " class weights for ", k_, " classes"));
-    }
-    if (options_.balanced_class_weights) {
-      std::vector<double> per_class(k_, 0.0);
-      double total = 0;
-      for (int i = 0; i < n; ++i) {
-        double w = row_weights.empty() ? 1.0 : row_weights[i];
-        per_class[data_.labels[i]] += w;
-        total += w;
-      }
-      for (int c = 0; c < k_; ++c) {
-        class_weights[c] = per_class[c] > 0 ? total / (k_ * per_class[c]) : 0.0;
-      }
-    }
-    rows_.resize(n);
-    double total = 0;
-    for (int i = 0; i < n; ++i) {
-      double w = class_weights[data_.labels[i]] * (row_weights.empty() ? 1.0 : row_weights[i]);
-      if (w < 0) return absl::InvalidArgumentError(absl::StrCat("row ", i, " has a negative weight"));
-      rows_[i] = {w > 0 ? 0 : -1, data_.labels[i], w};
-      total += w;
-    }
-    if (total <= 0) return absl::InvalidArgumentError("no row has a positive weight");
-    total_weight_ = total;
     return absl::OkStatus();
   }
 
   // Records a node's class totals and majority label (a leaf until split).
   void FinishNode(int32_t node, const double* totals) {
-    TreeNode& n = tree_.nodes[node];
-    n.class_weights.assign(totals, totals + k_);
-    n.label = MajorityLabel(n.class_weights);
-    n.feature = -1;
+    SetLeaf(absl::MakeConstSpan(totals, k_), &tree_.nodes[node]);
   }
 
   // Keeps the slots of `level` that may be split at `depth`; rows of the
@@ -159,14 +117,10 @@ class Grower {
     Level open;
     for (int s = 0; s < level.num_slots; ++s) {
       const double* totals = &level.totals[static_cast<size_t>(s) * k_];
-      int classes_present = 0;
-      for (int c = 0; c < k_; ++c) classes_present += totals[c] > 0;
-      if (depth >= options_.max_depth || level.count[s] < options_.min_samples_split ||
-          level.count[s] < 2 * options_.min_samples_leaf || classes_present < 2) {
-        continue;
-      }
+      if (!MaySplit(options_, depth, level.count[s], absl::MakeConstSpan(totals, k_))) continue;
       remap[s] = open.num_slots++;
       open.node.push_back(level.node[s]);
+      open.key.push_back(level.key[s]);
       open.count.push_back(level.count[s]);
       open.totals.insert(open.totals.end(), totals, totals + k_);
       open.impurity.push_back(WeightedImpurity(options_.criterion, absl::MakeConstSpan(totals, k_)));
@@ -177,41 +131,33 @@ class Grower {
     return open;
   }
 
-  // With max_features, draws each open node's features from a stream fixed
-  // by the seed and the node's index, so results do not depend on threads.
-  void ChooseFeatures(Level* level, int depth) {
+  void ChooseFeatures(Level* level) {
     if (options_.max_features <= 0 || options_.max_features >= d_) return;
-    level->allowed.assign(static_cast<size_t>(level->num_slots) * d_, 0);
-    std::vector<int> features(d_);
+    level->allowed.clear();
     for (int s = 0; s < level->num_slots; ++s) {
-      std::mt19937_64 rng(options_.seed * 0x9E3779B97F4A7C15ull + level->node[s]);
-      for (int f = 0; f < d_; ++f) features[f] = f;
-      for (int i = 0; i < options_.max_features; ++i) {
-        int j = i + static_cast<int>(rng() % static_cast<uint64_t>(d_ - i));
-        std::swap(features[i], features[j]);
-        level->allowed[static_cast<size_t>(s) * d_ + features[i]] = 1;
-      }
+      const std::vector<uint8_t> allowed = DrawFeatures(options_, level->key[s], d_);
+      level->allowed.insert(level->allowed.end(), allowed.begin(), allowed.end());
     }
   }
 
   // One pass per feature over its sorted rows (dropping rows now in leaves),
   // keeping each open node's running class sums; evaluates a split wherever
   // the value changes inside a node.
-  std::vector<Candidate> FindSplits(const Level& level, std::vector<std::vector<uint32_t>>* lists) {
+  std::vector<SplitCandidate> FindSplits(const Level& level, std::vector<std::vector<uint32_t>>* lists) {
     std::vector<Scratch> scratch(threads_);
-    for (Scratch& s : scratch) s.best.assign(level.num_slots, Candidate());
+    for (Scratch& s : scratch) s.best.assign(level.num_slots, SplitCandidate());
     ParallelFor(d_, threads_, [&](int f, int t) { ScanFeature(level, f, &(*lists)[f], &scratch[t]); });
-    std::vector<Candidate> best(level.num_slots);
+    std::vector<SplitCandidate> best(level.num_slots);
     for (const Scratch& s : scratch) {
       for (int slot = 0; slot < level.num_slots; ++slot) {
-        if (Better(s.best[slot], best[slot])) best[slot] = s.best[slot];
+        if (IsBetterSplit(s.best[slot], best[slot])) best[slot] = s.best[slot];
       }
     }
     return best;
   }
 
   void ScanFeature(const Level& level, int f, std::vector<uint32_t>* list, Scratch* sc) {
-    sc->Reset(level.num_slots, k_, /*keep_best=*/true);
+    sc->Reset(level.num_slots, k_);
     const int64_t* column = data_.features.col(f).data();
     const bool sampled = !level.allowed.empty();
     const int64_t min_leaf = options_.min_samples_leaf;
@@ -249,13 +195,11 @@ class Grower {
   }
 
   void Evaluate(const Level& level, int s, int f, int64_t threshold, Scratch* sc) {
-    const double* left = &sc->left[static_cast<size_t>(s) * k_];
-    const double* totals = &level.totals[static_cast<size_t>(s) * k_];
-    for (int c = 0; c < k_; ++c) sc->right[c] = std::max(0.0, totals[c] - left[c]);
-    const double children = WeightedImpurity(options_.criterion, absl::MakeConstSpan(left, k_)) +
-                            WeightedImpurity(options_.criterion, sc->right);
-    const double gain = level.impurity[s] - children;
-    Candidate& best = sc->best[s];
+    const double gain = SplitGain(
+        options_.criterion, level.impurity[s],
+        absl::MakeConstSpan(&level.totals[static_cast<size_t>(s) * k_], k_),
+        absl::MakeConstSpan(&sc->left[static_cast<size_t>(s) * k_], k_), absl::MakeSpan(sc->right));
+    SplitCandidate& best = sc->best[s];
     // Strictly better only: the lowest threshold, then the lowest feature
     // (features come to a thread in increasing order) wins a tie.
     if (best.feature < 0 || gain > best.gain) best = {gain, f, threshold};
@@ -263,15 +207,12 @@ class Grower {
 
   // Turns the chosen splits into nodes, routes the rows to the children and
   // returns the children that may be split further.
-  Level Split(const Level& level, const std::vector<Candidate>& best, int depth) {
-    constexpr double kEpsilon = 1e-12;
+  Level Split(const Level& level, const std::vector<SplitCandidate>& best, int depth) {
     std::vector<int32_t> child_slot(level.num_slots, -1);  // left child; right = +1
     Level next;
     for (int s = 0; s < level.num_slots; ++s) {
-      const Candidate& c = best[s];
-      if (c.feature < 0 || c.gain / total_weight_ + kEpsilon < options_.min_impurity_decrease) {
-        continue;
-      }
+      const SplitCandidate& c = best[s];
+      if (!WorthSplitting(options_, c, total_weight_)) continue;
       TreeNode& parent = tree_.nodes[level.node[s]];
       parent.feature = c.feature;
       parent.threshold = c.threshold;
@@ -283,6 +224,8 @@ class Grower {
       next.num_slots += 2;
       next.node.push_back(parent.left);
       next.node.push_back(parent.right);
+      next.key.push_back(ChildKey(level.key[s], false));
+      next.key.push_back(ChildKey(level.key[s], true));
     }
     next.count.assign(next.num_slots, 0);
     next.totals.assign(static_cast<size_t>(next.num_slots) * k_, 0.0);
@@ -294,7 +237,7 @@ class Grower {
         r.slot = -1;  // its node stays a leaf
         continue;
       }
-      const Candidate& c = best[r.slot];
+      const SplitCandidate& c = best[r.slot];
       r.slot = child + (data_.features(static_cast<Eigen::Index>(row), c.feature) <= c.threshold ? 0 : 1);
       ++next.count[r.slot];
       next.totals[static_cast<size_t>(r.slot) * k_ + r.label] += r.weight;
@@ -315,24 +258,10 @@ class Grower {
   DecisionTree tree_;
 };
 
-absl::Status CheckOptions(const CartOptions& o, const Dataset& data) {
-  if (o.max_depth < 0) return absl::InvalidArgumentError("max_depth must be >= 0");
-  if (o.min_samples_leaf < 1) return absl::InvalidArgumentError("min_samples_leaf must be >= 1");
-  if (o.min_samples_split < 2) return absl::InvalidArgumentError("min_samples_split must be >= 2");
-  if (o.min_impurity_decrease < 0) {
-    return absl::InvalidArgumentError("min_impurity_decrease must be >= 0");
-  }
-  if (o.ccp_alpha < 0) return absl::InvalidArgumentError("ccp_alpha must be >= 0");
-  if (o.max_features < 0 || o.max_features > data.num_features()) {
-    return absl::InvalidArgumentError(absl::StrCat("max_features ", o.max_features,
-                                                   " outside [0, ", data.num_features(), "]"));
-  }
-  return absl::OkStatus();
-}
-
 }  // namespace
 
-absl::StatusOr<CartTrainer> CartTrainer::Create(const Dataset& data, int num_threads) {
+absl::StatusOr<CartTrainer> CartTrainer::Create(const Dataset& data, int num_threads,
+                                                int max_bins) {
   if (absl::Status s = data.Validate(); !s.ok()) return s;
   if (data.num_rows() == 0) return absl::InvalidArgumentError("dataset has no rows");
   if (static_cast<uint64_t>(data.num_rows()) > kRowMask) {
@@ -340,6 +269,11 @@ absl::StatusOr<CartTrainer> CartTrainer::Create(const Dataset& data, int num_thr
                                                    " rows; the trainer takes at most ", kRowMask));
   }
   CartTrainer trainer(&data, ResolveThreads(num_threads));
+  if (max_bins != 0) {
+    O2C_ASSIGN_OR_RETURN(FeatureBins bins, FeatureBins::Create(data, max_bins, trainer.num_threads_));
+    trainer.bins_ = std::move(bins);
+    return trainer;
+  }
   const int n = data.num_rows();
   trainer.sorted_.resize(data.num_features());
   ParallelFor(data.num_features(), trainer.num_threads_, [&](int f, int) {
@@ -359,9 +293,15 @@ absl::StatusOr<CartTrainer> CartTrainer::Create(const Dataset& data, int num_thr
 
 absl::StatusOr<DecisionTree> CartTrainer::Train(const CartOptions& options,
                                                 absl::Span<const double> row_weights) const {
-  if (absl::Status s = CheckOptions(options, *data_); !s.ok()) return s;
-  Grower grower(*data_, options, num_threads_);
-  absl::StatusOr<DecisionTree> tree = grower.Grow(sorted_, row_weights);
+  O2C_RETURN_IF_ERROR(CheckCartOptions(options, *data_));
+  absl::StatusOr<DecisionTree> tree;
+  if (bins_.has_value()) {
+    O2C_ASSIGN_OR_RETURN(std::vector<double> weights, TrainingWeights(*data_, options, row_weights));
+    tree = GrowWithHistograms(*data_, *bins_, options, weights, num_threads_);
+  } else {
+    PresortedGrower grower(*data_, options, num_threads_);
+    tree = grower.Grow(sorted_, row_weights);
+  }
   if (!tree.ok() || options.ccp_alpha <= 0) return tree;
   return PruneCostComplexity(*tree, options.criterion, options.ccp_alpha);
 }

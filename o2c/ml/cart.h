@@ -3,17 +3,24 @@
 // seen in the training data, so a BPF program compiled from the tree decides
 // exactly as the host does.
 //
-// The split search is sort-based and level-wise: each feature is sorted once
-// (CartTrainer::Create), then every level of the tree is one sequential pass
-// over each feature's sorted rows, each row updating the running class counts
-// of the node it sits in. Rows that reached a leaf are dropped from the
-// lists as they are passed, and features are shared out between threads.
-// The result does not depend on the number of threads.
+// Two split searches, chosen when the trainer is created:
+// - histogram (the default): each feature is quantized once to at most 256
+//   bins (feature_bins.h) and nodes are split from per-bin class weights
+//   (histogram_grower.h). Exact for features of at most max_bins distinct
+//   values, the usual case for our features; others are split between bins
+//   of about equal row counts.
+// - presorted (max_bins = 0): each feature is sorted once, then every level
+//   of the tree is one sequential pass over each feature's sorted rows, each
+//   row updating the running class counts of the node it sits in; exact for
+//   any data.
+// Features are shared out between threads; the result does not depend on
+// the number of threads.
 #ifndef O2C_ML_CART_H_
 #define O2C_ML_CART_H_
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -21,6 +28,7 @@
 #include "o2c/ml/criterion.h"
 #include "o2c/ml/dataset.h"
 #include "o2c/ml/decision_tree.h"
+#include "o2c/ml/feature_bins.h"
 
 namespace o2c::ml {
 
@@ -49,16 +57,24 @@ struct CartOptions {
   uint64_t seed = 0;
   // 0: as many threads as cores.
   int num_threads = 0;
-  // Called after each level with (levels done, max_depth).
+  // Called from the training thread as growth advances with (work done,
+  // total work): levels for the presorted search, rows settled in leaves for
+  // the histogram one. The last call has done == total.
   std::function<void(int, int)> progress;
 };
 
-// Trains trees on one dataset; the sorting is done once and shared by every
-// tree (the trees of a forest, the folds of a grid search).
+// Bins per feature of the histogram search; 0 selects the presorted search.
+inline constexpr int kDefaultMaxBins = 256;
+
+// Trains trees on one dataset; the binning (or sorting) is done once and
+// shared by every tree (the trees of a forest, the folds of a grid search).
+// Train may be called from several threads at once.
 class CartTrainer {
  public:
-  // Sorts each feature of `data`, which must outlive the trainer.
-  static absl::StatusOr<CartTrainer> Create(const Dataset& data, int num_threads = 0);
+  // Bins (max_bins in [2, 256]) or sorts (max_bins = 0) each feature of
+  // `data`, which must outlive the trainer.
+  static absl::StatusOr<CartTrainer> Create(const Dataset& data, int num_threads = 0,
+                                            int max_bins = kDefaultMaxBins);
 
   // Grows a tree. `row_weights` (empty = 1 each) multiplies each row's class
   // weight; rows of weight 0 are left out (bootstrap samples).
@@ -70,8 +86,10 @@ class CartTrainer {
 
   const Dataset* data_;
   int num_threads_;
-  // Per feature: row indexes by increasing value; the top bit marks the
-  // first row of each distinct value.
+  // Histogram search: the binned features.
+  std::optional<FeatureBins> bins_;
+  // Presorted search, per feature: row indexes by increasing value; the top
+  // bit marks the first row of each distinct value.
   std::vector<std::vector<uint32_t>> sorted_;
 };
 

@@ -215,6 +215,72 @@ TEST(CartTest, FitsTrainingDataAndRespectsDepth) {
   EXPECT_GT(correct, d.num_rows() * 8 / 10);
 }
 
+DecisionTree MustTrainWith(const Dataset& d, const CartOptions& o, int max_bins,
+                           absl::Span<const double> row_weights = {}) {
+  absl::StatusOr<CartTrainer> trainer = CartTrainer::Create(d, o.num_threads, max_bins);
+  EXPECT_THAT(trainer, IsOk());
+  absl::StatusOr<DecisionTree> tree = trainer->Train(o, row_weights);
+  EXPECT_THAT(tree, IsOk());
+  EXPECT_THAT(ValidateTree(*tree), IsOk());
+  return *tree;
+}
+
+TEST(CartTest, HistogramSearchGrowsThePresortedTreeOnFewDistinctValues) {
+  Dataset d = RandomData(3000, 8, 11);  // 50 distinct values per feature
+  CartOptions o;
+  o.max_depth = 10;
+  o.num_threads = 2;
+  const DecisionTree exact = MustTrainWith(d, o, /*max_bins=*/0);
+  const DecisionTree binned = MustTrainWith(d, o, kDefaultMaxBins);
+  ASSERT_GT(exact.nodes.size(), 50u);
+  EXPECT_TRUE(SameTree(exact, binned));
+  for (size_t i = 0; i < exact.nodes.size(); ++i) {
+    EXPECT_EQ(exact.nodes[i].class_weights, binned.nodes[i].class_weights) << "node " << i;
+  }
+  o.min_samples_leaf = 7;
+  o.criterion = Criterion::kEntropy;
+  o.class_weights = {1, 3};
+  std::vector<double> row_weights(d.num_rows());
+  for (int i = 0; i < d.num_rows(); ++i) row_weights[i] = i % 3;  // bootstrap-like
+  EXPECT_TRUE(SameTree(MustTrainWith(d, o, 0, row_weights), MustTrainWith(d, o, 256, row_weights)));
+  o = CartOptions();
+  o.max_depth = 6;
+  o.max_features = 3;
+  o.seed = 9;
+  EXPECT_TRUE(SameTree(MustTrainWith(d, o, 0), MustTrainWith(d, o, 256)));
+}
+
+TEST(CartTest, HistogramThresholdsAreTrainingValuesWhenBinned) {
+  Dataset d = RandomData(2000, 4, 5);
+  for (int r = 0; r < d.num_rows(); ++r) d.features(r, 0) = d.features(r, 0) * 1000 + r % 7;
+  CartOptions o;
+  o.max_depth = 6;
+  const DecisionTree t = MustTrainWith(d, o, /*max_bins=*/16);
+  ASSERT_GT(t.nodes.size(), 3u);
+  int correct = 0;
+  for (int i = 0; i < d.num_rows(); ++i) correct += t.Predict(d.Row(i)).label == d.labels[i];
+  EXPECT_GT(correct, d.num_rows() * 8 / 10);
+  for (const TreeNode& n : t.nodes) {
+    if (n.is_leaf()) continue;
+    bool seen = false;
+    for (int r = 0; r < d.num_rows() && !seen; ++r) seen = d.features(r, n.feature) == n.threshold;
+    EXPECT_TRUE(seen) << "threshold " << n.threshold << " of feature " << n.feature;
+  }
+}
+
+TEST(CartTest, ProgressEndsWithDoneEqualToTotal) {
+  Dataset d = RandomData(500, 3, 2);
+  for (int max_bins : {0, 256}) {
+    std::vector<std::pair<int, int>> calls;
+    CartOptions o;
+    o.progress = [&](int done, int total) { calls.emplace_back(done, total); };
+    MustTrainWith(d, o, max_bins);
+    ASSERT_FALSE(calls.empty());
+    EXPECT_EQ(calls.back().first, calls.back().second) << "max_bins " << max_bins;
+    for (size_t i = 1; i < calls.size(); ++i) EXPECT_LE(calls[i - 1].first, calls[i].first);
+  }
+}
+
 TEST(CartTest, RejectsBadOptionsAndData) {
   Dataset d = Make({{1}, {2}}, {0, 1});
   CartOptions o;
@@ -232,6 +298,8 @@ TEST(CartTest, RejectsBadOptionsAndData) {
   Dataset empty = Make({}, {});
   EXPECT_THAT(TrainCart(empty, CartOptions()),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("no rows")));
+  EXPECT_THAT(CartTrainer::Create(d, 1, /*max_bins=*/300),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("max_bins 300 outside")));
 }
 
 }  // namespace

@@ -88,6 +88,29 @@ double ConfusionMatrix::FalsePositiveRate(int positive) const {
   return Ratio(false_positive, actual_negative);
 }
 
+double ConfusionMatrix::FalseNegativeRate(int positive) const {
+  int64_t actual_positive = 0;
+  for (int p = 0; p < k_; ++p) actual_positive += count(positive, p);
+  return Ratio(actual_positive - count(positive, positive), actual_positive);
+}
+
+std::string ConfusionMatrix::FormatPerClass(const std::vector<std::string>& class_names) const {
+  auto name = [&](int c) {
+    return c < static_cast<int>(class_names.size()) ? class_names[c] : absl::StrCat(c);
+  };
+  size_t width = 5;
+  for (int c = 0; c < k_; ++c) width = std::max(width, name(c).size());
+  std::string out = absl::StrFormat("%-*s %9s %9s %9s %9s %9s\n", width, "class", "rows",
+                                    "precision", "recall", "FPR", "FNR");
+  for (int c = 0; c < k_; ++c) {
+    int64_t rows = 0;
+    for (int p = 0; p < k_; ++p) rows += count(c, p);
+    absl::StrAppendFormat(&out, "%-*s %9d %9.4f %9.4f %9.4f %9.4f\n", width, name(c), rows,
+                          Precision(c), Recall(c), FalsePositiveRate(c), FalseNegativeRate(c));
+  }
+  return out;
+}
+
 std::string ConfusionMatrix::Format(const std::vector<std::string>& class_names,
                                     int positive) const {
   auto name = [&](int c) {

@@ -42,9 +42,13 @@ class ConfusionMatrix {
   double Recall(int positive = 1) const;          // TP / (TP + FN)
   double F1(int positive = 1) const;              // harmonic mean of the two
   double FalsePositiveRate(int positive = 1) const;  // FP / (FP + TN)
+  double FalseNegativeRate(int positive = 1) const;  // FN / (FN + TP) = 1 - recall
 
   // A table with class names (or numbers) on both axes, then the rates.
   std::string Format(const std::vector<std::string>& class_names = {}, int positive = 1) const;
+  // One line per class, each taken in turn as the positive one: rows of that
+  // class, precision, recall, FPR, FNR.
+  std::string FormatPerClass(const std::vector<std::string>& class_names = {}) const;
 
  private:
   int k_;

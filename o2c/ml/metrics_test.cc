@@ -39,6 +39,8 @@ TEST(MetricsTest, RatesByHand) {
   EXPECT_DOUBLE_EQ(m.Precision(0), 4.0 / 6);
   EXPECT_DOUBLE_EQ(m.Recall(0), 0.8);
   EXPECT_DOUBLE_EQ(m.FalsePositiveRate(0), 0.4);
+  EXPECT_DOUBLE_EQ(m.FalseNegativeRate(), 0.4);
+  EXPECT_DOUBLE_EQ(m.FalseNegativeRate(0), 0.2);
 }
 
 TEST(MetricsTest, MultiClass) {
@@ -73,6 +75,13 @@ TEST(MetricsTest, FormatNamesClassesAndRates) {
   EXPECT_THAT(text, HasSubstr("kernel"));
   EXPECT_THAT(text, HasSubstr("accuracy 0.7000"));
   EXPECT_THAT(text, HasSubstr("FPR 0.2000"));
+}
+
+TEST(MetricsTest, FormatPerClassGivesEachClassItsRates) {
+  const std::string text = Example().FormatPerClass({"own", "kernel"});
+  EXPECT_THAT(text, HasSubstr("class       rows precision    recall       FPR       FNR\n"));
+  EXPECT_THAT(text, HasSubstr("own            5    0.6667    0.8000    0.4000    0.2000\n"));
+  EXPECT_THAT(text, HasSubstr("kernel         5    0.7500    0.6000    0.2000    0.4000\n"));
 }
 
 TEST(MetricsTest, EvaluateRunsTheClassifierOnEveryRow) {
