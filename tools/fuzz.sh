@@ -47,7 +47,12 @@ bazel_fuzz() { bazel --output_base="$output_base" "$@"; }
 
 labels=()
 for t in "${targets[@]}"; do labels+=("//fuzz:$t"); done
-bazel_fuzz build "${flags[@]}" "${labels[@]}"
+echo "building ${labels[*]} with clang and sanitizers (log: $out/build.log)"
+if ! bazel_fuzz build "${flags[@]}" "${labels[@]}" >"$out/build.log" 2>&1; then
+  grep -v 'ld.gold: warning' "$out/build.log" | tail -40 >&2
+  bazel_fuzz shutdown
+  exit 2
+fi
 bin="$(bazel_fuzz info "${flags[@]}" bazel-bin 2>/dev/null)"
 # The second server is not needed between runs: free its memory.
 bazel_fuzz shutdown
