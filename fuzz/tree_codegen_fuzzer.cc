@@ -66,7 +66,7 @@ DecisionTree DecodeTree(FuzzedDataProvider& in) {
   tree.num_features = in.ConsumeIntegralInRange<int32_t>(1, O2C_MAX_FEATURES + 2);
   tree.num_classes = in.ConsumeIntegralInRange<int32_t>(1, o2c::bpf::kMaxForestClasses + 2);
   std::vector<int32_t> open = {NewNode(tree)};  // leaves that may still split
-  while (!open.empty() && in.remaining_bytes() > 0 && tree.nodes.size() < 200000) {
+  while (!open.empty() && in.remaining_bytes() > 0 && tree.nodes.size() < 100000) {
     const int32_t i = open.back();
     open.pop_back();
     const int32_t feature = in.ConsumeIntegralInRange<int32_t>(0, tree.num_features - 1);
@@ -80,7 +80,7 @@ DecisionTree DecodeTree(FuzzedDataProvider& in) {
         break;
       }
       case 2: {  // a complete subtree: many leaves, long jumps
-        const int depth = in.ConsumeIntegralInRange<int>(1, 14);
+        const int depth = in.ConsumeIntegralInRange<int>(1, 13);
         const int64_t threshold = DecodeThreshold(in);
         std::vector<int32_t> level = {i};
         for (int d = 0; d < depth; ++d) {

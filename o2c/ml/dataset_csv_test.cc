@@ -3,6 +3,8 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "o2c/ml/dataset_file.h"
+#include "o2c/ml/model.pb.h"
+#include "absl/strings/str_cat.h"
 #include "testing/status_matchers.h"
 
 namespace o2c::ml {
@@ -95,6 +97,22 @@ TEST(DatasetCsvTest, MissingFile) {
 TEST(DatasetFileTest, RefusesAModelFileAndBadShapes) {
   EXPECT_THAT(ParseDatasetFile("O2CM....", "m.o2cd"),
               StatusIs(absl::StatusCode::kDataLoss, HasSubstr("m.o2cd: not an O2C dataset file")));
+}
+
+TEST(DatasetFileTest, RefusesARowCountThatTheLabelsDoNotBackUp) {
+  // A huge row count over no features once ran a loop of 2^62 empty rows.
+  proto::Dataset p;
+  p.set_num_rows(int64_t{1} << 62);
+  p.add_labels(0);
+  EXPECT_THAT(ParseDatasetFile(SealEnvelope(kDatasetFileKind, p.SerializeAsString()), "d.o2cd"),
+              StatusIs(absl::StatusCode::kDataLoss,
+                       HasSubstr("d.o2cd: 1 labels for 4611686018427387904 rows")));
+  // With the rows backed by labels, the values must still fill rows x features.
+  p.set_num_rows(1);
+  for (int i = 0; i < 3; ++i) p.mutable_schema()->add_features()->set_name(absl::StrCat("f", i));
+  EXPECT_THAT(ParseDatasetFile(SealEnvelope(kDatasetFileKind, p.SerializeAsString()), "d.o2cd"),
+              StatusIs(absl::StatusCode::kDataLoss,
+                       HasSubstr("d.o2cd: 0 values for 1 rows of 3 features")));
 }
 
 }  // namespace
