@@ -87,7 +87,10 @@ INSTANTIATE_TEST_SUITE_P(
         BadCsv{"#values c 1=X\na,label\n", "d.csv:2: #values names unknown column 'c'"},
         BadCsv{"#values a 1\n", "d.csv:1: #values: '1' is not value=NAME"},
         BadCsv{"# only a comment\n", "d.csv:1: no header line"},
-        BadCsv{"#classes own kernel\na,label\n1,2\n", "d.csv: row 0: label 2 is outside [0, 2)"}));
+        BadCsv{"#classes own kernel\na,label\n1,2\n", "d.csv: row 0: label 2 is outside [0, 2)"},
+        // The largest int32 label once overflowed counting the classes.
+        BadCsv{"a,label\n1,2147483647\n",
+               "d.csv: row 0: label 2147483647 is outside [0, 2147483647)"}));
 
 TEST(DatasetCsvTest, MissingFile) {
   EXPECT_THAT(ReadDatasetCsv("/nonexistent/d.csv"),
