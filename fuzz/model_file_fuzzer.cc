@@ -31,10 +31,5 @@ void ParseAndCheck(const std::string& bytes) {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  const std::string bytes(reinterpret_cast<const char*>(data), size);
-  ParseAndCheck(bytes);
-  if (std::optional<std::string> resealed = o2c::fuzz::Reseal(o2c::ml::kModelFileKind, bytes)) {
-    ParseAndCheck(*resealed);
-  }
-  return 0;
+  return o2c::fuzz::CheckAsGivenAndResealed(o2c::ml::kModelFileKind, data, size, ParseAndCheck);
 }
