@@ -32,6 +32,9 @@ mkdir -p "$output_base" "$out"
 
 sanitizers="address,undefined"
 flags=(
+  # No bazel-* links in the workspace: they belong to the main build, which
+  # would otherwise wander into this output base.
+  --symlink_prefix=/
   --repo_env=CC=/usr/bin/clang
   --copt=-fsanitize=fuzzer-no-link,$sanitizers
   --copt=-fno-sanitize-recover=all
