@@ -142,7 +142,8 @@ void MaybeCorrupt(FuzzedDataProvider& in, DecisionTree& tree) {
 void CheckProgram(const std::vector<bpf_insn>& insns, const o2c::bpf::TreeFrame& frame,
                   const std::string& what) {
   const int64_t n = static_cast<int64_t>(insns.size());
-  const std::string listing = absl::StrCat(what, "\n", o2c::bpf::Disassemble(insns));
+  // Printed only for a failed check: disassembling every program is slow.
+  auto listing = [&] { return absl::StrCat(what, "\n", o2c::bpf::Disassemble(insns)); };
   for (int64_t pc = 0; pc < n; ++pc) {
     const bpf_insn& i = insns[pc];
     const uint8_t cls = BPF_CLASS(i.code);
@@ -154,16 +155,16 @@ void CheckProgram(const std::vector<bpf_insn>& insns, const o2c::bpf::TreeFrame&
         BPF_OP(i.code) != BPF_CALL) {
       const int64_t offset = (cls == BPF_JMP32 && BPF_OP(i.code) == BPF_JA) ? i.imm : i.off;
       const int64_t target = pc + 1 + offset;
-      O2C_FUZZ_CHECK(target >= 0 && target < n, absl::StrCat("jump at ", pc, "\n", listing));
+      O2C_FUZZ_CHECK(target >= 0 && target < n, absl::StrCat("jump at ", pc, "\n", listing()));
     }
     if (i.src_reg == frame.base && cls == BPF_LDX) {
       const int64_t first = frame.features_offset;
       const int64_t end = first + 8 * int64_t{O2C_MAX_FEATURES};
-      O2C_FUZZ_CHECK(i.off >= first && i.off < end, absl::StrCat("load at ", pc, "\n", listing));
+      O2C_FUZZ_CHECK(i.off >= first && i.off < end, absl::StrCat("load at ", pc, "\n", listing()));
     }
     if (i.dst_reg == frame.base && (cls == BPF_ST || cls == BPF_STX)) {
       O2C_FUZZ_CHECK(i.off == frame.verdict_offset || i.off == frame.verdict_offset + 4,
-                     absl::StrCat("store at ", pc, "\n", listing));
+                     absl::StrCat("store at ", pc, "\n", listing()));
     }
   }
 }
