@@ -91,6 +91,10 @@ class CsvParser {
       FeatureSpec spec;
       spec.name = columns_[c];
       if (spec.name.empty()) return Error(absl::StrCat("column ", c + 1, " has no name"));
+      // Written first in a header, such a name would read back as a comment.
+      if (spec.name[0] == '#') {
+        return Error(absl::StrCat("column ", c + 1, " name '", spec.name, "' starts with '#'"));
+      }
       schema_.features.push_back(std::move(spec));
     }
     if (label_column_ < 0) return Error("header has no 'label' column");
