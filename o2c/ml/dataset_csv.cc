@@ -85,6 +85,11 @@ class CsvParser {
     }
     for (size_t c = 0; c < columns_.size(); ++c) {
       if (columns_[c] == kLabelColumn) {
+        // A second one would be read as a feature the schema lacks.
+        if (label_column_ >= 0) {
+          return Error(absl::StrCat("columns ", label_column_ + 1, " and ", c + 1,
+                                    " are both 'label'"));
+        }
         label_column_ = static_cast<int>(c);
         continue;
       }

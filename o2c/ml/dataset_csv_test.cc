@@ -88,6 +88,8 @@ INSTANTIATE_TEST_SUITE_P(
         BadCsv{"#values a 1\n", "d.csv:1: #values: '1' is not value=NAME"},
         BadCsv{"# only a comment\n", "d.csv:1: no header line"},
         BadCsv{"#classes own kernel\na,label\n1,2\n", "d.csv: row 0: label 2 is outside [0, 2)"},
+        // The first of two label columns was once read as a missing feature.
+        BadCsv{"label,a,label\n0,1,0\n", "d.csv:1: columns 1 and 3 are both 'label'"},
         // Indented, a header may start with '#'; written back it would not.
         BadCsv{"  #x,label\n1,0\n", "d.csv:1: column 1 name '#x' starts with '#'"},
         // The largest int32 label once overflowed counting the classes.
