@@ -1,6 +1,7 @@
 #include "o2c/ml/dataset.h"
 
 #include <algorithm>
+#include <limits>
 
 #include "absl/strings/str_cat.h"
 
@@ -10,7 +11,8 @@ int Dataset::num_classes() const {
   if (!class_names.empty()) return static_cast<int>(class_names.size());
   int32_t max_label = 1;
   for (int32_t l : labels) max_label = std::max(max_label, l);
-  return max_label + 1;
+  // Saturates: a label of INT32_MAX (which Validate refuses) has no successor.
+  return max_label == std::numeric_limits<int32_t>::max() ? max_label : max_label + 1;
 }
 
 std::vector<int64_t> Dataset::Row(int i) const {

@@ -85,12 +85,21 @@ class CsvParser {
     }
     for (size_t c = 0; c < columns_.size(); ++c) {
       if (columns_[c] == kLabelColumn) {
+        // A second one would be read as a feature the schema lacks.
+        if (label_column_ >= 0) {
+          return Error(absl::StrCat("columns ", label_column_ + 1, " and ", c + 1,
+                                    " are both 'label'"));
+        }
         label_column_ = static_cast<int>(c);
         continue;
       }
       FeatureSpec spec;
       spec.name = columns_[c];
       if (spec.name.empty()) return Error(absl::StrCat("column ", c + 1, " has no name"));
+      // Written first in a header, such a name would read back as a comment.
+      if (spec.name[0] == '#') {
+        return Error(absl::StrCat("column ", c + 1, " name '", spec.name, "' starts with '#'"));
+      }
       schema_.features.push_back(std::move(spec));
     }
     if (label_column_ < 0) return Error("header has no 'label' column");

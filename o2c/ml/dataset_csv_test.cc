@@ -3,6 +3,8 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "o2c/ml/dataset_file.h"
+#include "o2c/ml/model.pb.h"
+#include "absl/strings/str_cat.h"
 #include "testing/status_matchers.h"
 
 namespace o2c::ml {
@@ -85,7 +87,14 @@ INSTANTIATE_TEST_SUITE_P(
         BadCsv{"#values c 1=X\na,label\n", "d.csv:2: #values names unknown column 'c'"},
         BadCsv{"#values a 1\n", "d.csv:1: #values: '1' is not value=NAME"},
         BadCsv{"# only a comment\n", "d.csv:1: no header line"},
-        BadCsv{"#classes own kernel\na,label\n1,2\n", "d.csv: row 0: label 2 is outside [0, 2)"}));
+        BadCsv{"#classes own kernel\na,label\n1,2\n", "d.csv: row 0: label 2 is outside [0, 2)"},
+        // The first of two label columns was once read as a missing feature.
+        BadCsv{"label,a,label\n0,1,0\n", "d.csv:1: columns 1 and 3 are both 'label'"},
+        // Indented, a header may start with '#'; written back it would not.
+        BadCsv{"  #x,label\n1,0\n", "d.csv:1: column 1 name '#x' starts with '#'"},
+        // The largest int32 label once overflowed counting the classes.
+        BadCsv{"a,label\n1,2147483647\n",
+               "d.csv: row 0: label 2147483647 is outside [0, 2147483647)"}));
 
 TEST(DatasetCsvTest, MissingFile) {
   EXPECT_THAT(ReadDatasetCsv("/nonexistent/d.csv"),
@@ -95,6 +104,22 @@ TEST(DatasetCsvTest, MissingFile) {
 TEST(DatasetFileTest, RefusesAModelFileAndBadShapes) {
   EXPECT_THAT(ParseDatasetFile("O2CM....", "m.o2cd"),
               StatusIs(absl::StatusCode::kDataLoss, HasSubstr("m.o2cd: not an O2C dataset file")));
+}
+
+TEST(DatasetFileTest, RefusesARowCountThatTheLabelsDoNotBackUp) {
+  // A huge row count over no features once ran a loop of 2^62 empty rows.
+  proto::Dataset p;
+  p.set_num_rows(int64_t{1} << 62);
+  p.add_labels(0);
+  EXPECT_THAT(ParseDatasetFile(SealEnvelope(kDatasetFileKind, p.SerializeAsString()), "d.o2cd"),
+              StatusIs(absl::StatusCode::kDataLoss,
+                       HasSubstr("d.o2cd: 1 labels for 4611686018427387904 rows")));
+  // With the rows backed by labels, the values must still fill rows x features.
+  p.set_num_rows(1);
+  for (int i = 0; i < 3; ++i) p.mutable_schema()->add_features()->set_name(absl::StrCat("f", i));
+  EXPECT_THAT(ParseDatasetFile(SealEnvelope(kDatasetFileKind, p.SerializeAsString()), "d.o2cd"),
+              StatusIs(absl::StatusCode::kDataLoss,
+                       HasSubstr("d.o2cd: 0 values for 1 rows of 3 features")));
 }
 
 }  // namespace

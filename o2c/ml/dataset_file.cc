@@ -33,7 +33,13 @@ absl::StatusOr<Dataset> ParseDatasetFile(const std::string& bytes, const std::st
   data.class_names.assign(p.class_names().begin(), p.class_names().end());
   const int64_t rows = p.num_rows();
   const int cols = data.schema.size();
-  if (rows < 0 || p.values_size() != rows * cols) {
+  // The row count is the file's word: hold it to the labels read before
+  // it sizes a matrix, a loop or a product that could overflow.
+  if (rows < 0 || rows != p.labels_size()) {
+    return absl::DataLossError(
+        absl::StrCat(file, ": ", p.labels_size(), " labels for ", rows, " rows"));
+  }
+  if (p.values_size() != rows * cols) {
     return absl::DataLossError(absl::StrCat(file, ": ", p.values_size(), " values for ", rows,
                                             " rows of ", cols, " features"));
   }

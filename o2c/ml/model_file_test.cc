@@ -1,5 +1,7 @@
 #include "o2c/ml/model_file.h"
 
+#include <limits>
+
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "o2c/ml/model.pb.h"
@@ -117,6 +119,15 @@ TEST(ModelFileTest, ChecksummedButInvalidTreeIsRefused) {
                        HasSubstr("m.o2cm: invalid model: tree 0: node 4: child 9 outside [1, 7)")));
   EXPECT_THAT(WriteModelFile(m, "/nonexistent/m.o2cm"),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("refusing to write")));
+}
+
+TEST(ModelFileTest, AHugeLeafIdIsRefusedBeforeItSizesAnything) {
+  ModelFile m = Example();
+  m.trees[0].nodes[6].leaf_id = std::numeric_limits<int32_t>::max();
+  EXPECT_THAT(ParseModelFile(SerializeModelFile(m), "m.o2cm"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("m.o2cm: invalid model: tree 0: node 6: leaf ids are not dense: "
+                                 "leaf id 2147483647 in a tree of 7 nodes")));
 }
 
 TEST(ModelFileTest, TreeAndSchemaMustAgree) {

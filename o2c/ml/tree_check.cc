@@ -30,6 +30,13 @@ absl::Status ValidateTree(const DecisionTree& tree) {
       if (node.leaf_id < 0) {
         return absl::InvalidArgumentError(absl::StrCat("node ", i, ": leaf without a leaf id"));
       }
+      // Dense ids are below the node count; a larger id from a file must
+      // not size the table below (leaf_id + 1 overflows at INT32_MAX).
+      if (node.leaf_id >= n) {
+        return absl::InvalidArgumentError(absl::StrCat("node ", i,
+                                                       ": leaf ids are not dense: leaf id ",
+                                                       node.leaf_id, " in a tree of ", n, " nodes"));
+      }
       if (static_cast<size_t>(node.leaf_id) >= leaf_seen.size()) leaf_seen.resize(node.leaf_id + 1);
       if (leaf_seen[node.leaf_id]) {
         return absl::InvalidArgumentError(

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <limits>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -63,6 +64,30 @@ void EmitNodes(const ml::DecisionTree& tree, const TreeLayout& layout, const Tre
   }
 }
 
+// BPF memory offsets are 16-bit: a frame whose feature loads or verdict
+// stores would wrap around is refused, not compiled to accesses of other
+// memory. `what` prefixes the error ("tree", "forest tree 2").
+absl::Status CheckFrameOffsets(const ml::DecisionTree& tree, const TreeFrame& frame,
+                               absl::string_view what) {
+  constexpr int64_t kMaxOffset = std::numeric_limits<int16_t>::max();
+  for (size_t i = 0; i < tree.nodes.size(); ++i) {
+    const ml::TreeNode& node = tree.nodes[i];
+    if (node.is_leaf()) continue;
+    const int64_t offset = frame.features_offset + 8 * int64_t{node.feature};
+    if (offset > kMaxOffset) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          what, ": node ", i, ": feature ", node.feature, " is at offset ", offset, " from r",
+          frame.base, ", beyond the 16-bit offsets of BPF"));
+    }
+  }
+  if (frame.verdict_offset + int64_t{4} > kMaxOffset) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        what, ": the verdict at offset ", frame.verdict_offset, " from r", frame.base,
+        " ends beyond the 16-bit offsets of BPF"));
+  }
+  return absl::OkStatus();
+}
+
 // The tree code clobbers r3-r5; r10 is read-only.
 bool UsableBase(Reg base) {
   return base == R1 || base == R2 || (base >= R6 && base <= R9);
@@ -80,6 +105,10 @@ void EmitTree(const ml::DecisionTree& tree, const TreeFrame& frame,
       tree, {.leaf_insns = frame.imm_stores ? 3 : 4, .long_jumps = options.long_jumps});
   if (!layout.ok()) {
     e.Fail(layout.status());
+    return;
+  }
+  if (absl::Status offsets = CheckFrameOffsets(tree, frame, "tree"); !offsets.ok()) {
+    e.Fail(offsets);
     return;
   }
   EmitNodes(tree, *layout, frame, [&](const ml::TreeNode& leaf) {
@@ -108,11 +137,12 @@ void EmitForest(absl::Span<const ml::DecisionTree> trees, const TreeFrame& frame
     e.Fail(absl::InvalidArgumentError("forest: no trees"));
     return;
   }
-  int32_t classes = 1;
+  // 64-bit: the trees are not validated yet, a label may be INT32_MAX.
+  int64_t classes = 1;
   for (const ml::DecisionTree& t : trees) {
-    classes = std::max(classes, t.num_classes);
+    classes = std::max<int64_t>(classes, t.num_classes);
     for (const ml::TreeNode& n : t.nodes) {
-      if (n.is_leaf()) classes = std::max(classes, n.label + 1);
+      if (n.is_leaf()) classes = std::max(classes, int64_t{n.label} + 1);
     }
   }
   if (classes > kMaxForestClasses) {
@@ -127,6 +157,12 @@ void EmitForest(absl::Span<const ml::DecisionTree> trees, const TreeFrame& frame
     if (!layout.ok()) {
       e.Fail(absl::Status(layout.status().code(),
                           absl::StrCat("forest tree ", k, ": ", layout.status().message())));
+      return;
+    }
+    if (absl::Status offsets =
+            CheckFrameOffsets(trees[k], frame, absl::StrCat("forest tree ", k));
+        !offsets.ok()) {
+      e.Fail(offsets);
       return;
     }
     // Leaves jump to the end of their tree: at most its size away.

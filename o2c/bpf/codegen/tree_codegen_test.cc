@@ -3,6 +3,8 @@
 // (tree_program_test.cc); here: shape, instruction counts, refusals.
 #include "o2c/bpf/codegen/tree_codegen.h"
 
+#include <limits>
+
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "o2c/bpf/codegen/disassembler.h"
@@ -108,6 +110,35 @@ TEST(TreeCodegenTest, ErrorsReachFinish) {
   EmitForest({}, {}, {}, empty);
   EXPECT_THAT(empty.Finish(), StatusIs(absl::StatusCode::kInvalidArgument,
                                        HasSubstr("forest: no trees")));
+}
+
+TEST(TreeCodegenTest, OffsetsBeyondSixteenBitsAreRefusedNotWrapped) {
+  // Feature 3 at 32760 + 24 would wrap to a negative offset.
+  Emitter far_feature("t");
+  EmitTree(Stump(3, 1), {.base = R1, .features_offset = 32760}, {}, far_feature);
+  EXPECT_THAT(far_feature.Finish(),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("tree: node 0: feature 3 is at offset 32784 from r1")));
+  Emitter far_verdict("t");
+  EmitTree(Stump(0, 1), {.base = R1, .verdict_offset = 32765}, {}, far_verdict);
+  EXPECT_THAT(far_verdict.Finish(),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("tree: the verdict at offset 32765 from r1 ends beyond")));
+  ml::DecisionTree trees[] = {Stump(0, 1), Stump(3, 1)};
+  Emitter far_forest("f");
+  EmitForest(trees, {.base = R1, .features_offset = 32760}, {}, far_forest);
+  EXPECT_THAT(far_forest.Finish(),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("forest tree 1: node 0: feature 3 is at offset 32784")));
+}
+
+TEST(TreeCodegenTest, ForestCountsClassesWithoutOverflowOnTheLargestLabel) {
+  ml::DecisionTree t = Stump(0, 1);
+  t.nodes[2].label = std::numeric_limits<int32_t>::max();
+  Emitter e("f");
+  EmitForest({&t, 1}, {.base = R1}, {}, e);
+  EXPECT_THAT(e.Finish(), StatusIs(absl::StatusCode::kInvalidArgument,
+                                   HasSubstr("forest: 2147483648 classes; at most 64")));
 }
 
 }  // namespace
