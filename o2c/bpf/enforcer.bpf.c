@@ -276,9 +276,9 @@ static __always_inline void on_alloc(__u64 call_site, __u64 ptr, __u64 size,
   info.size = cache ? object_size(cache) : size;
   info.site = call_site;
   info.cache = (__u64)cache;
-  /* Jiffies cost a load; bpf_ktime_get_ns() costs ~45 ns on this VM's
-   * clock, 40% of this path (pipe_loop_bench), and tracing programs may not
-   * use the coarse clock. */
+  /* Jiffies cost a load; bpf_ktime_get_ns() reads a clock source, which can
+   * cost as much as the rest of this path, and tracing programs may not use
+   * the coarse clock. */
   info.jiffies = bpf_jiffies64();
   info.uid = (__u32)bpf_get_current_uid_gid();
   info.reserved = 0;

@@ -6,8 +6,8 @@
 #              built for it, so its headers come too
 #   trixie     Debian 13, 6.12 LTS
 # (default: both). Each <version>/ holds
-#   vmlinux          the uncompressed kernel (boots directly through PVH, ~3 s
-#                    faster than decompressing vmlinuz under TCG)
+#   vmlinux          the uncompressed kernel (boots directly through PVH,
+#                    skipping the decompression of vmlinuz under TCG)
 #   vmlinuz, config  the packaged kernel and its configuration
 #   modules/, headers/  bookworm only: its modules tree and linux-headers
 #   VERSION          e.g. 6.1.0-56-amd64
