@@ -35,7 +35,7 @@ TEST(FindCallsTest, DirectCallsTailJumpsAndIndirectCalls) {
 }
 
 TEST(FindCallsTest, SkipsBytesThatDoNotDecode) {
-  const uint8_t code[] = {0x0f, 0xff, 0xe8, 0x00, 0x00, 0x00, 0x00, 0xe8};  // ud0, call, stub
+  const uint8_t code[] = {0x0f, 0xff, 0xe8, 0x00, 0x00, 0x00, 0x00, 0xe8};  // ud0, call, a call opcode cut off
   DecodedCalls found = FindCalls(code, sizeof(code), kBase);
   EXPECT_GT(found.undecodable_bytes, 0u);
 }
