@@ -6,7 +6,13 @@
 //   (b) empty programs on the four kmem tracepoints (the floor),
 //   (c) the slab-site counter over fs/pipe.c's functions (o2c/bpf/kmem_sites),
 //   (d) o2c::Enforcer on testdata/policies/pipe.policy, transition phase,
-//   (e) the same in the final phase.
+//       on all four kmem tracepoints (what every compartment paid before
+//       hooks were chosen from its sites),
+//   (e) the same on only the tracepoints its sites need (kmalloc, kfree),
+//   (f) (e) in the final phase,
+//   (g) where kprobes at function+offset work: site probes (kprobes at
+//       fs/pipe.c's own allocation and free calls, the free tracepoints for
+//       its objects freed elsewhere).
 // The enforcer runs system-wide, audit only (no kill: this is a benchmark on
 // a shared machine), with the fixture model and without per-object events.
 // Rounds are interleaved (a b c, b c a, c a b, ...) so that the machine's
@@ -16,7 +22,9 @@
 // which the enforcer's filters must make cost close to the floor.
 // Last, with the kernel's BPF run-time statistics on (which slow every
 // program, so never during the timed rounds), each program's mean cost per
-// run and its missed runs are printed.
+// run and its missed runs in each loop are printed (in the site-probe
+// enforcer: per probe hit, and per run of the free tracepoint that releases
+// objects freed elsewhere).
 // Run as root: bazel run -c opt //bench:pipe_loop_bench [-- ROUNDS ITERATIONS]
 #include <bpf/bpf.h>
 #include <sys/eventfd.h>
@@ -39,6 +47,7 @@
 #include "o2c/bpf/kernel/kallsyms.h"
 #include "o2c/bpf/kernel/capabilities.h"
 #include "bench/kmem_empty.skel.h"
+#include "bench/program_stats.h"
 #include "o2c/bpf/loader/kmem_hooks.h"
 #include "o2c/bpf/kmem_sites_programs.h"
 #include "o2c/bpf/loader/links.h"
@@ -86,39 +95,20 @@ struct Loop {
   double (*ns_per_iteration)(int iterations);
 };
 
-std::set<uint32_t> LoadedProgramIds() {
-  std::set<uint32_t> ids;
-  uint32_t id = 0;
-  while (bpf_prog_get_next_id(id, &id) == 0) ids.insert(id);
-  return ids;
-}
-
-// Runs, run time and missed runs of one loaded program.
-struct ProgramCost {
-  std::string name;
-  uint64_t runs = 0, run_time_ns = 0, misses = 0;
-};
-
-std::vector<ProgramCost> CostOf(const std::set<uint32_t>& ids) {
-  std::vector<ProgramCost> costs;
-  for (uint32_t id : ids) {
-    int fd = bpf_prog_get_fd_by_id(id);
-    if (fd < 0) continue;
-    if (auto info = bpf::ProgramInfo(fd); info.ok()) {
-      costs.push_back({info->name, info->run_cnt, info->run_time_ns, info->recursion_misses});
-    }
-    close(fd);
-  }
-  return costs;
-}
-
 // Something attached for one measurement; destroying it detaches.
 using Attachment = std::shared_ptr<void>;
 
 struct Config {
   std::string name;
   std::function<absl::StatusOr<Attachment>()> attach;
+  // The attachment's own programs (null: those loaded while it attached,
+  // which on a shared machine may include other sessions' programs).
+  std::function<std::vector<uint32_t>(const Attachment&)> program_ids;
 };
+
+std::vector<uint32_t> EnforcerProgramIds(const Attachment& attached) {
+  return std::static_pointer_cast<Enforcer>(attached)->ProgramIds();
+}
 
 absl::StatusOr<Attachment> AttachEmpty(bpf::KmemHookFlavor flavor) {
   struct Empty {
@@ -189,10 +179,12 @@ int Run(int rounds, int iterations) {
                      .c_str());
     return 1;
   }
-  auto enforcer = [&](bool final_phase) -> absl::StatusOr<Attachment> {
+  auto enforcer = [&](bool final_phase,
+                      Enforcer::Tracking tracking) -> absl::StatusOr<Attachment> {
     Enforcer::Options options;
     options.capabilities = &features;
     options.object_events = false;
+    options.tracking = tracking;
     auto e = Enforcer::Attach(pipe_policy->second, pipe_policy->first, &*model, *kallsyms,
                               options);
     if (!e.ok()) return e.status();
@@ -208,9 +200,18 @@ int Run(int rounds, int iterations) {
          if (!counter.ok()) return counter.status();
          return Attachment(std::shared_ptr<bpf::KmemSitesPrograms>(std::move(*counter)));
        }},
-      {"(d) enforcer, transition", [&] { return enforcer(false); }},
-      {"(e) enforcer, final phase", [&] { return enforcer(true); }},
+      {"(d) enforcer, all 4 hooks",
+       [&] { return enforcer(false, Enforcer::Tracking::kAllTracepoints); }, EnforcerProgramIds},
+      {"(e) enforcer, needed hooks",
+       [&] { return enforcer(false, Enforcer::Tracking::kTracepoints); }, EnforcerProgramIds},
+      {"(f) (e) in the final phase",
+       [&] { return enforcer(true, Enforcer::Tracking::kTracepoints); }, EnforcerProgramIds},
   };
+  if (features.Has(bpf::Capability::kKprobeOffset)) {
+    configs.push_back({"(g) enforcer, site probes",
+                       [&] { return enforcer(false, Enforcer::Tracking::kSiteProbes); },
+                       EnforcerProgramIds});
+  }
   std::printf("pipe_loop_bench: kernel %s, hooks %s, %d rounds x %d iterations, "
               "interleaved\n",
               features.kernel_release().c_str(), bpf::KmemHookFlavorName(*flavor), rounds,
@@ -240,10 +241,10 @@ int Run(int rounds, int iterations) {
     double base = Median(samples[0]);
     double floor_overhead = Median(samples[1]) - base;
     std::printf("\n%s\n", loop.name);
-    std::printf("%-26s %12s %10s %18s\n", "config", "ns/iter", "ratio(a)", "overhead/floor");
+    std::printf("%-28s %12s %10s %18s\n", "config", "ns/iter", "ratio(a)", "overhead/floor");
     for (size_t c = 0; c < configs.size(); ++c) {
       double m = Median(samples[c]);
-      std::printf("%-26s %12.0f %9.3fx", configs[c].name.c_str(), m, m / base);
+      std::printf("%-28s %12.0f %9.3fx", configs[c].name.c_str(), m, m / base);
       if (c == 0) {
         std::printf(" %18s\n", "-");
       } else {
@@ -258,31 +259,38 @@ int Run(int rounds, int iterations) {
     std::printf("\nper-program costs: BPF run-time statistics unavailable (errno %d)\n", errno);
     return 0;
   }
-  std::printf("\nper program, %d pipe-loop iterations, BPF statistics on\n", iterations);
-  std::printf("%-26s %-24s %10s %9s %8s\n", "config", "program", "runs", "ns/run", "missed");
-  double floor_program_ns = 0;
-  for (size_t c = 1; c < configs.size(); ++c) {
-    std::set<uint32_t> before = LoadedProgramIds();
-    absl::StatusOr<Attachment> attached = configs[c].attach();
-    if (!attached.ok()) return 1;
-    std::set<uint32_t> ours;
-    for (uint32_t id : LoadedProgramIds()) {
-      if (!before.count(id)) ours.insert(id);
+  for (const Loop& loop : loops) {
+    std::printf("\nper program, %d iterations of %s, BPF statistics on\n", iterations,
+                loop.name);
+    std::printf("%-28s %-30s %10s %9s %8s\n", "config", "program", "runs", "ns/run", "missed");
+    double floor_program_ns = 0;
+    for (size_t c = 1; c < configs.size(); ++c) {
+      std::set<uint32_t> before = LoadedProgramIds();
+      absl::StatusOr<Attachment> attached = configs[c].attach();
+      if (!attached.ok()) return 1;
+      std::set<uint32_t> ours;
+      if (configs[c].program_ids) {
+        for (uint32_t id : configs[c].program_ids(*attached)) ours.insert(id);
+      } else {
+        for (uint32_t id : LoadedProgramIds()) {
+          if (!before.count(id)) ours.insert(id);
+        }
+      }
+      loop.ns_per_iteration(iterations);
+      double ns_per_iteration = 0;
+      for (const ProgramCost& p : CostOf(ours)) {
+        if (p.runs == 0 && p.misses == 0) continue;
+        ns_per_iteration += static_cast<double>(p.run_time_ns) / iterations;
+        std::printf("%-28s %-30s %10llu %9.1f %8llu\n", configs[c].name.c_str(), p.name.c_str(),
+                    static_cast<unsigned long long>(p.runs),
+                    p.runs ? static_cast<double>(p.run_time_ns) / p.runs : 0.0,
+                    static_cast<unsigned long long>(p.misses));
+      }
+      if (c == 1) floor_program_ns = ns_per_iteration;
+      std::printf("%-28s %-30s %10s %9.1f ns/iter, %.2fx the empty programs'\n",
+                  configs[c].name.c_str(), "(all programs)", "", ns_per_iteration,
+                  floor_program_ns > 0 ? ns_per_iteration / floor_program_ns : 0.0);
     }
-    PipeLoopNsPerIteration(iterations);
-    double ns_per_iteration = 0;
-    for (const ProgramCost& p : CostOf(ours)) {
-      if (p.runs == 0 && p.misses == 0) continue;
-      ns_per_iteration += static_cast<double>(p.run_time_ns) / iterations;
-      std::printf("%-26s %-24s %10llu %9.1f %8llu\n", configs[c].name.c_str(), p.name.c_str(),
-                  static_cast<unsigned long long>(p.runs),
-                  p.runs ? static_cast<double>(p.run_time_ns) / p.runs : 0.0,
-                  static_cast<unsigned long long>(p.misses));
-    }
-    if (c == 1) floor_program_ns = ns_per_iteration;
-    std::printf("%-26s %-24s %10s %9.1f ns/iter, %.2fx the empty programs'\n",
-                configs[c].name.c_str(), "(all programs)", "", ns_per_iteration,
-                floor_program_ns > 0 ? ns_per_iteration / floor_program_ns : 0.0);
   }
   close(stats_fd);
   return 0;

@@ -12,9 +12,32 @@
 #include "examples/commands.h"
 #include "examples/event_printer.h"
 #include "o2c/enforcer.h"
+#include "o2c/internal/file_util.h"
 #include "o2c/internal/status_macros.h"
 
 namespace o2c::cli {
+
+const CommandHelp kAttachHelp = {
+    .name = "attach",
+    .summary = "enforce a policy on the running kernel until Ctrl-C",
+    .description = "Enforces a policy on the running kernel until Ctrl-C, SIGTERM or --seconds: "
+               "events (or JSON lines, docs/events.md) on stdout, a summary on stderr.",
+    .flags = {{"policy", "FILE", "the compartment's policy", true},
+              {"model", "FILE", "the audition model (default: the policy's transition.model)"},
+              {"json", "", "events as JSON lines (schema in docs/events.md)"},
+              {"tgid", "PID", "enforce for this process only (default: the whole system)"},
+              {"seconds", "S", "detach after S seconds (default: at Ctrl-C)"},
+              {"final", "", "enter the final phase at once"},
+              {"confirm-final-without-census", "",
+               "trust a final phase no census confirmed (see o2c/enforcer.h)"},
+              {"allow-kill-without-model", "", "arm KILL system-wide even without a model"},
+              {"stats-file", "FILE",
+               "write the counters there in Prometheus text format (for node_exporter's "
+               "textfile collector; read it with o2c stats)"},
+              {"stats-interval", "S", "rewrite --stats-file every S seconds (default 10)"}},
+    .example = "sudo o2c attach --policy testdata/policies/pipe.policy "
+               "--model testdata/prepare/pipe.o2cm --json --stats-file /tmp/o2c.prom",
+};
 namespace {
 
 volatile std::sig_atomic_t stop_requested = 0;
@@ -29,10 +52,12 @@ struct AttachFlags {
   bool allow_kill_without_model = false;
   long long tgid = 0;
   long long seconds = 0;
+  std::optional<std::string> stats_file;
+  long long stats_interval = 10;
 };
 
 absl::StatusOr<AttachFlags> ParseFlags(int argc, char** argv) {
-  Args args(argc, argv);
+  Args args(argc, argv, kAttachHelp);
   AttachFlags flags;
   O2C_ASSIGN_OR_RETURN(flags.policy_path, args.Require("policy"));
   flags.model_path = args.Get("model");
@@ -42,7 +67,12 @@ absl::StatusOr<AttachFlags> ParseFlags(int argc, char** argv) {
   flags.allow_kill_without_model = args.Has("allow-kill-without-model");
   O2C_ASSIGN_OR_RETURN(flags.tgid, args.GetInt("tgid", 0));
   O2C_ASSIGN_OR_RETURN(flags.seconds, args.GetInt("seconds", 0));
+  flags.stats_file = args.Get("stats-file");
+  O2C_ASSIGN_OR_RETURN(flags.stats_interval, args.GetInt("stats-interval", 10));
   O2C_RETURN_IF_ERROR(args.Finish());
+  if (flags.stats_interval <= 0) {
+    return absl::InvalidArgumentError("--stats-interval must be at least 1 (seconds)");
+  }
   return flags;
 }
 
@@ -73,19 +103,36 @@ absl::StatusOr<std::unique_ptr<AuditionModel>> LoadModel(const std::string& path
   return std::make_unique<AuditionModel>(std::move(model));
 }
 
-// Polls until Ctrl-C, SIGTERM or --seconds; then a last poll.
-absl::Status PollUntilStopped(Enforcer& enforcer, long long seconds) {
+// Rewrites --stats-file (whole, by rename: a reader never sees half of it).
+absl::Status WriteStatsFile(const Enforcer& enforcer, const std::string& compartment,
+                            const AttachFlags& flags) {
+  if (!flags.stats_file) return absl::OkStatus();
+  O2C_ASSIGN_OR_RETURN(EnforcerStats stats, enforcer.Stats());
+  return internal::WriteFileBytes(*flags.stats_file,
+                                  Enforcer::PrometheusText(stats, compartment));
+}
+
+// Polls until Ctrl-C, SIGTERM or --seconds, rewriting --stats-file every
+// --stats-interval; then a last poll, and the final counts.
+absl::Status PollUntilStopped(Enforcer& enforcer, const std::string& compartment,
+                              const AttachFlags& flags) {
   std::signal(SIGINT, OnSignal);
   std::signal(SIGTERM, OnSignal);
-  auto start = std::chrono::steady_clock::now();
+  const auto start = std::chrono::steady_clock::now();
+  auto stats_written = start;
+  O2C_RETURN_IF_ERROR(WriteStatsFile(enforcer, compartment, flags));
   while (!stop_requested) {
     O2C_RETURN_IF_ERROR(enforcer.Poll(200).status());
     std::cout << std::flush;
-    if (seconds > 0 && std::chrono::steady_clock::now() - start >= std::chrono::seconds(seconds)) {
-      break;
+    const auto now = std::chrono::steady_clock::now();
+    if (now - stats_written >= std::chrono::seconds(flags.stats_interval)) {
+      O2C_RETURN_IF_ERROR(WriteStatsFile(enforcer, compartment, flags));
+      stats_written = now;
     }
+    if (flags.seconds > 0 && now - start >= std::chrono::seconds(flags.seconds)) break;
   }
-  return enforcer.Consume().status();
+  O2C_RETURN_IF_ERROR(enforcer.Consume().status());
+  return WriteStatsFile(enforcer, compartment, flags);
 }
 
 absl::Status Attach(const AttachFlags& flags) {
@@ -111,7 +158,7 @@ absl::Status Attach(const AttachFlags& flags) {
               << std::flush;
   }
   if (flags.final_now) enforcer->EnterFinalPhase("--final");
-  O2C_RETURN_IF_ERROR(PollUntilStopped(*enforcer, flags.seconds));
+  O2C_RETURN_IF_ERROR(PollUntilStopped(*enforcer, compartment.name(), flags));
   O2C_ASSIGN_OR_RETURN(EnforcerStats stats, enforcer->Stats());
   enforcer->Detach();
   std::cerr << "detached; " << FormatStats(stats) << "\n";

@@ -19,12 +19,28 @@
 #include "o2c/bpf/codegen/tree_program.h"
 
 namespace o2c::cli {
+
+const CommandHelp kCompileHelp = {
+    .name = "compile",
+    .summary = "compile a model to BPF, load it, show verifier stats",
+    .description = "Compiles an audition model (or random trees, to try sizes) to the BPF program "
+               "that runs it, loads it, and prints its size and the verifier's report. Give "
+               "--model or --random-depth.",
+    .flags = {{"model", "FILE", "the model file (.o2cm)"},
+              {"random-depth", "D", "compile random trees of this depth instead"},
+              {"random-nodes", "N", "nodes of each random tree (default: a full tree)"},
+              {"trees", "K", "how many random trees (default 1)"},
+              {"seed", "S", "seed of the random trees (default 1)"},
+              {"check", "N", "compare N random samples with the host's Predict (default 1000)"},
+              {"dump", "", "print the program as `bpftool prog dump xlated` would"}},
+    .example = "sudo o2c compile --model testdata/prepare/pipe.o2cm --dump",
+};
 namespace {
 
 }  // namespace
 
 int CompileCommand(int argc, char** argv) {
-  Args args(argc, argv);
+  Args args(argc, argv, kCompileHelp);
   std::optional<std::string> model_path = args.Get("model");
   auto depth = args.GetInt("random-depth", 0);
   auto nodes = args.GetInt("random-nodes", 0);
@@ -37,11 +53,7 @@ int CompileCommand(int argc, char** argv) {
   }
   if (absl::Status s = args.Finish(); !s.ok()) return ReportFailure("compile", s);
   if (model_path.has_value() == (*depth > 0 || *nodes > 0)) {
-    std::fprintf(stderr,
-                 "usage: o2c compile --model M [--dump]\n"
-                 "       o2c compile --random-depth D [--random-nodes N] [--trees K] [--seed S] "
-                 "[--dump]\n"
-                 "  --check N  compare N random samples with the host's Predict (default 1000)\n");
+    std::fputs(FormatHelp(kCompileHelp).c_str(), stderr);
     return 2;
   }
 

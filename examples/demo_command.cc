@@ -29,6 +29,20 @@
 #include "o2c/internal/status_macros.h"
 
 namespace o2c::cli {
+
+const CommandHelp kDemoHelp = {
+    .name = "demo",
+    .summary = "the end-to-end scenario on this kernel",
+    .description = "The end-to-end scenario on this kernel: probe, the pipe compartment, an attach "
+               "in the middle of a workload, a provoked violation, a summary.",
+    .flags = {{"model", "FILE", "the audition model (o2c prepare trains one)", true},
+              {"policy", "FILE", "the compartment's policy (default testdata/policies/pipe.policy)"},
+              {"violation-policy", "FILE",
+               "the policy of the provoked violation (default "
+               "testdata/policies/pipe_free_only.policy)"},
+              {"rounds", "N", "pipes the workload churns (default 60000)"}},
+    .example = "sudo o2c demo --model testdata/prepare/pipe.o2cm",
+};
 namespace {
 
 constexpr int kShownAuditions = 4;
@@ -89,7 +103,7 @@ struct DemoFlags {
 };
 
 absl::StatusOr<DemoFlags> ParseFlags(int argc, char** argv) {
-  Args args(argc, argv);
+  Args args(argc, argv, kDemoHelp);
   DemoFlags flags;
   flags.policy_path = args.Get("policy").value_or("testdata/policies/pipe.policy");
   flags.violation_policy =

@@ -1,6 +1,7 @@
 // o2c evaluate: scores a model on a labelled dataset it was not trained on:
 // accuracy, confusion matrix, precision/recall and FPR/FNR per class, and
-// the same per free path when the dataset has a `free_path` column.
+// per free path, with confidence intervals, when the dataset has a
+// `free_path` column (o2c prepare's datasets do).
 //
 //   o2c evaluate --model M.o2cm --data D.csv [--positive 1]
 //
@@ -21,12 +22,21 @@
 #include "o2c/audition_model.h"
 #include "o2c/ml/dataset_file.h"
 #include "o2c/ml/metrics.h"
+#include "o2c/prepare.h"
 
 namespace o2c::cli {
-namespace {
 
-// The column that names each sample's free path, when a dataset has one.
-constexpr char kFreePathColumn[] = "free_path";
+const CommandHelp kEvaluateHelp = {
+    .name = "evaluate",
+    .summary = "score a model on a dataset it was not trained on",
+    .description = "Scores a model on a labelled dataset it was not trained on: per class and, with a "
+               "free_path column, per free path.",
+    .flags = {{"model", "FILE", "the model file (.o2cm)", true},
+              {"data", "FILE", "the labelled dataset (CSV)", true},
+              {"positive", "CLASS", "the positive class of FPR/FNR (default 1)"}},
+    .example = "o2c evaluate --model pipe.o2cm --data testdata/ml/audition_small.csv",
+};
+namespace {
 
 // `data` re-laid in `model`'s feature order, with the free path of each row
 // (empty without that column) and the columns left out.
@@ -104,7 +114,7 @@ absl::StatusOr<Aligned> Align(const ml::Dataset& data, const std::string& data_p
 }  // namespace
 
 int EvaluateCommand(int argc, char** argv) {
-  Args args(argc, argv);
+  Args args(argc, argv, kEvaluateHelp);
   absl::StatusOr<std::string> model_path = args.Require("model");
   absl::StatusOr<std::string> data_path = args.Require("data");
   absl::StatusOr<long long> positive = args.GetInt("positive", 1);
@@ -154,15 +164,13 @@ int EvaluateCommand(int argc, char** argv) {
   const std::string positive_name = *positive < static_cast<int>(names.size())
                                         ? names[*positive]
                                         : absl::StrCat(*positive);
-  std::printf("\nper free path (positive class: %s):\n%-24s %8s %9s %9s %9s\n",
-              positive_name.c_str(), "free_path", "rows", "accuracy", "FPR", "FNR");
-  for (const auto& [path, m] : per_path) {
-    std::printf("%-24s %8lld %9.4f %9.4f %9.4f\n",
-                data->schema.FormatValue(path_column, path).c_str(),
-                static_cast<long long>(m.total()), m.Accuracy(),
-                m.FalsePositiveRate(static_cast<int>(*positive)),
-                m.FalseNegativeRate(static_cast<int>(*positive)));
-  }
+  std::printf("\nper free path (positive class: %s; 95%% Wilson intervals):\n%s",
+              positive_name.c_str(),
+              ml::FormatGroupRates(
+                  per_path,
+                  [&](int64_t path) { return data->schema.FormatValue(path_column, path); },
+                  kFreePathColumn, static_cast<int>(*positive))
+                  .c_str());
   return 0;
 }
 

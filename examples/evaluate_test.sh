@@ -43,12 +43,22 @@ grep -q "^per-path metrics skipped: ${tmp}/test.csv has no free_path column$" <<
 } >"${tmp}/paths.csv"
 out=$("${o2c}" evaluate --model "${tmp}/m.o2cm" --data "${tmp}/paths.csv" 2>&1)
 echo "${out}"
-grep -q "^per free path (positive class: kernel):$" <<<"${out}" || fail "no per-path table"
+grep -q "^per free path (positive class: kernel; 95% Wilson intervals):$" <<<"${out}" ||
+  fail "no per-path table"
+rate='[01]\.[0-9]{4} \[[01]\.[0-9]{4}, [01]\.[0-9]{4}\] of [0-9]+'
 for path in pipe_release sock_release kfree_skb; do
-  grep -qE "^${path} +6[67] +[01]\.[0-9]{4} +[01]\.[0-9]{4} +[01]\.[0-9]{4}$" <<<"${out}" ||
-    fail "no metrics line for path ${path}"
+  grep -qE "^${path} +6[67] +[01]\.[0-9]{4} \[[01]\.[0-9]{4}, [01]\.[0-9]{4}\] of 6[67] +${rate} +${rate}$" \
+    <<<"${out}" || fail "no metrics line with intervals for path ${path}"
 done
 grep -q "ignored columns" <<<"${out}" && fail "free_path reported as an ignored column"
+
+# o2c train drops a free_path column: a model trained on it needs no such
+# column to be scored.
+train_out=$("${o2c}" train --data "${tmp}/paths.csv" --out "${tmp}/p.o2cm" --test-fraction 0 2>&1)
+grep -q "column free_path says how a sample was freed, not what the object is: not trained on" \
+  <<<"${train_out}" || fail "train did not say it dropped free_path"
+"${o2c}" evaluate --model "${tmp}/p.o2cm" --data "${tmp}/test.csv" >/dev/null ||
+  fail "a model trained beside free_path needs it"
 
 # Errors.
 cut -d, -f1-3,5 "${tmp}/test.csv" | grep -v '^#feature age_ms' >"${tmp}/no_age.csv"

@@ -21,6 +21,19 @@
 #include "o2c/ml/tree_dot.h"
 
 namespace o2c::cli {
+
+const CommandHelp kExplainHelp = {
+    .name = "explain",
+    .summary = "explain a model: importances, a sample's path, dot/PNG",
+    .description = "A model in words: what it looks at, feature importances, a sample's path "
+               "through the tree, Graphviz.",
+    .flags = {{"model", "FILE", "the model file (.o2cm)", true},
+              {"sample", "V1,V2,...", "explain the decision for these feature values (integers or "
+                                      "value names)"},
+              {"dot", "FILE", "write the tree as Graphviz dot"},
+              {"png", "FILE", "render the tree as PNG (Graphviz's dot)"}},
+    .example = "o2c explain --model testdata/prepare/pipe.o2cm --png tree.png",
+};
 namespace {
 
 absl::StatusOr<std::vector<int64_t>> ParseSample(const std::string& text,
@@ -83,7 +96,7 @@ void PrintSummary(const AuditionModel& model) {
 }  // namespace
 
 int ExplainCommand(int argc, char** argv) {
-  Args args(argc, argv);
+  Args args(argc, argv, kExplainHelp);
   absl::StatusOr<std::string> model_path = args.Require("model");
   std::optional<std::string> sample = args.Get("sample");
   std::optional<std::string> dot_path = args.Get("dot");

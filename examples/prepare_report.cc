@@ -8,6 +8,7 @@
 #include "o2c/bpf/features.h"
 #include "o2c/internal/file_util.h"
 #include "o2c/internal/status_macros.h"
+#include "o2c/ml/explain.h"
 #include "o2c/ml/tree_dot.h"
 
 namespace o2c::cli {
@@ -43,15 +44,24 @@ std::string Percent(int64_t part, int64_t whole) {
   return absl::StrFormat(" (%.1f%%)", whole ? 100.0 * part / whole : 0);
 }
 
+// The held-out rates per free path, kernel as the positive class.
+std::string PerPathText(const PrepareResult& r) {
+  return ml::FormatGroupRates(
+      r.held_out_by_path,
+      [](int64_t path) { return FreePathSpec().value_names.at(path); }, kFreePathColumn,
+      kPreparePositive);
+}
+
 }  // namespace
 
 std::string PrepareMetricsText(const PrepareResult& r, const PrepareOptions& options) {
   const std::vector<std::string>& classes = r.dataset.class_names;
-  std::string metrics = absl::StrCat("held-out split (", r.held_out.total(),
-                                     " rows), positive class 'kernel':\n",
-                                     r.held_out.Format(classes, kPreparePositive));
+  std::string metrics = absl::StrCat("held-out split (the last ", r.held_out.total(),
+                                     " rows recorded), positive class 'kernel':\n",
+                                     r.held_out.Format(classes, kPreparePositive),
+                                     "\nper free path:\n", PerPathText(r));
   if (r.cross_validation) {
-    absl::StrAppend(&metrics, "\n", options.folds, "-fold cross-validation (",
+    absl::StrAppend(&metrics, "\n", options.folds, "-fold cross-validation on contiguous blocks (",
                     r.cross_validation->total.total(), " rows): mean accuracy ",
                     absl::StrFormat("%.4f +- %.4f\n", r.cross_validation->mean_accuracy,
                                     r.cross_validation->stddev_accuracy),
@@ -84,13 +94,18 @@ std::string PrepareReportMarkdown(const Policy& policy, const PrepareOptions& op
                   ": untracked objects freed by code outside the compartment, 1 in ",
                   options.negative_rate, " sampled\n");
   absl::StrAppend(&s, "- profiler counters: ", FormatStats(r.stats), "\n");
-  absl::StrAppend(&s, "- free sites: ", r.exact_free_sites ? "exact call sites, plus" : "",
-                  " any call_site inside compartment code where a free is a tail jump "
-                  "(free_pipe_info's `jmp kfree` reports pipe_release) or code is unreadable\n\n");
+  absl::StrAppend(&s, "- free sites: ",
+                  r.exact_free_sites
+                      ? "exact call sites, among them the calls of compartment functions "
+                        "that tail-jump to a free (free_pipe_info's `jmp kfree` is reported "
+                        "at pipe_release's call of it)\n\n"
+                      : "any call_site inside compartment code (its code was unreadable)\n\n");
   absl::StrAppend(&s, "## Features (o2c features v", O2C_FEATURES_VERSION, ")\n\n");
   absl::StrAppend(&s,
-                  "The enforcer's extractor (o2c/bpf/features.h): the object's size when the "
-                  "free says it, its address alignment, and the class of each of its first ",
+                  "The enforcer's extractor (o2c/bpf/features.h): the object size and kind "
+                  "(kmalloc size class or dedicated cache) of the slab cache that holds the "
+                  "object, found from its address whatever function frees it, its address "
+                  "alignment, and the class of each of its first ",
                   O2C_FEATURE_WORDS,
                   " words (null, small integer, user address, self pointer, compartment "
                   "code, other kernel text, other kernel address, other) with per-class "
@@ -100,10 +115,12 @@ std::string PrepareReportMarkdown(const Policy& policy, const PrepareOptions& op
                   "feature would separate the training classes without meaning anything. "
                   "No feature says whether a word points at a tracked object either: a "
                   "training positive's children are tracked, an untracked object's children "
-                  "at enforcement time are not. One caveat: `size` is known only at "
-                  "kmem_cache_free (kfree says -1), so it tells the free function as much as "
-                  "the object; bench/model_study retrains with size := -1 to show what the "
-                  "words alone give.\n\n");
+                  "at enforcement time are not. The free path (kfree or kmem_cache_free) is "
+                  "kept beside the features in the dataset, to score the model per path, "
+                  "and never trained on.\n\n");
+  if (!r.slab_lookup.empty()) {
+    absl::StrAppend(&s, "Slabs found on this kernel by: ", r.slab_lookup, ".\n\n");
+  }
   for (const ml::FeatureSpec& f : d.schema.features) {
     absl::StrAppend(&s, "- `", f.name, "`: ", f.meaning, "\n");
   }
@@ -114,11 +131,24 @@ std::string PrepareReportMarkdown(const Policy& policy, const PrepareOptions& op
   absl::StrAppend(&s, "Metrics take **kernel** as the positive class: a false positive is an "
                       "own object the enforcer would call a violation; a false negative is a "
                       "kernel object an exploit could make the compartment free unnoticed.\n\n");
+  absl::StrAppend(&s, "Held out by time: the model trains on the first ",
+                  d.num_rows() - r.held_out_rows, " samples in the order the profiler recorded "
+                  "them and is scored on the last ", r.held_out_rows,
+                  ", never on rows shuffled among near-copies of themselves from the same "
+                  "allocation burst.\n\n");
   absl::StrAppend(&s, "Held-out split (", r.held_out.total(), " rows): ",
                   FormatRates(r.held_out), "\n\n```\n",
                   r.held_out.Format(d.class_names, kPreparePositive), "```\n\n");
+  absl::StrAppend(&s, "Per free path, with 95 % Wilson intervals from the rows each rate is "
+                      "measured on (few rows, wide interval):\n\n```\n",
+                  PerPathText(r), "```\n\n");
+  absl::StrAppend(&s, "What carries the decision (impurity importance, and the share of "
+                      "held-out rows whose path compares the feature): ",
+                  ml::DescribeDecisiveFeatures(d.schema, r.importances, r.path_shares),
+                  ".\n\n");
   if (r.cross_validation) {
-    absl::StrAppend(&s, options.folds, "-fold cross-validation: mean accuracy ",
+    absl::StrAppend(&s, options.folds, "-fold cross-validation on contiguous blocks of "
+                    "recorded samples: mean accuracy ",
                     absl::StrFormat("%.4f ± %.4f", r.cross_validation->mean_accuracy,
                                     r.cross_validation->stddev_accuracy),
                     "; summed: ", FormatRates(r.cross_validation->total), "\n\n");
@@ -157,6 +187,15 @@ absl::StatusOr<std::vector<std::string>> WritePrepareReport(const Policy& policy
   O2C_RETURN_IF_ERROR(
       write("report.md", PrepareReportMarkdown(policy, options, result, png_note)));
   return files;
+}
+
+absl::StatusOr<std::string> AppendVictimsToReport(const PrepareOptions& options,
+                                                  const victims::MissRates& rates) {
+  const std::string path = absl::StrCat(options.out_dir, "/report.md");
+  O2C_ASSIGN_OR_RETURN(std::string report, internal::ReadFileBytes(path));
+  absl::StrAppend(&report, "\n", victims::MissRatesMarkdown(rates));
+  O2C_RETURN_IF_ERROR(internal::WriteFileBytes(path, report));
+  return path;
 }
 
 }  // namespace o2c::cli

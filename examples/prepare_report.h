@@ -10,6 +10,7 @@
 #include "absl/status/statusor.h"
 #include "o2c/policy.h"
 #include "o2c/prepare.h"
+#include "o2c/victims/victim_miss_rate.h"
 
 namespace o2c::cli {
 
@@ -28,6 +29,12 @@ std::string PrepareReportMarkdown(const Policy& policy, const PrepareOptions& op
 absl::StatusOr<std::vector<std::string>> WritePrepareReport(const Policy& policy,
                                                             const PrepareOptions& options,
                                                             const PrepareResult& result);
+
+// Appends the victims section (victims::MissRatesMarkdown) to report.md in
+// options.out_dir, which WritePrepareReport wrote; returns its path. Errors
+// name the file.
+absl::StatusOr<std::string> AppendVictimsToReport(const PrepareOptions& options,
+                                                  const victims::MissRates& rates);
 
 }  // namespace o2c::cli
 

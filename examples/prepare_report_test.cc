@@ -38,6 +38,15 @@ PrepareResult HandMadeResult() {
   EXPECT_THAT(model, IsOk());
   r.model = *model;
   for (int i = 0; i < 5; ++i) r.held_out.Add(r.dataset.labels[i], kOwnLabel);
+  r.held_out_rows = 5;
+  r.free_path = {kFreePathKfree, kFreePathKfree, kFreePathKfree, kFreePathKmemCacheFree,
+                 kFreePathKfree};
+  for (int i = 0; i < 5; ++i) {
+    r.held_out_by_path.try_emplace(r.free_path[i], 2).first->second.Add(r.dataset.labels[i],
+                                                                          kOwnLabel);
+  }
+  r.importances = {0.75, 0.25};
+  r.path_shares = {1.0, 0.6};
   r.cross_validation.emplace();
   r.cross_validation->total = r.held_out;
   r.cross_validation->mean_accuracy = 0.6;
@@ -87,14 +96,26 @@ TEST(PrepareReportTest, WritesMetricsTreeAndReport) {
   EXPECT_THAT(*report, HasSubstr("free-site feature"));
   EXPECT_THAT(*report, HasSubstr("- `slab_size`: object size of the slab cache"));
   EXPECT_THAT(*report, HasSubstr("7 nodes, 4 leaves, depth 3. Picture: tree.png."));
-  EXPECT_THAT(*report, HasSubstr("3-fold cross-validation: mean accuracy 0.6000 ± 0.1000"));
+  EXPECT_THAT(*report, HasSubstr("3-fold cross-validation on contiguous blocks of recorded "
+                                 "samples: mean accuracy 0.6000 ± 0.1000"));
+  EXPECT_THAT(*report, HasSubstr("trains on the first 0 samples in the order the profiler "
+                                 "recorded them and is scored on the last 5"));
+  // kfree: 3 own and 1 kernel, all called own: the kernel row is missed.
+  EXPECT_THAT(*report, HasSubstr("kfree"));
+  EXPECT_THAT(*report, HasSubstr("1.0000 [0.2065, 1.0000] of 1"));
+  EXPECT_THAT(*report, HasSubstr("kmem_cache_free"));
+  EXPECT_THAT(*report, HasSubstr("slab_size 0.75 (on the path of 100% of rows), "
+                                 "ptr0_class 0.25 (on the path of 60% of rows)"));
   EXPECT_THAT(*report, HasSubstr("The compiled tree (42 BPF instructions, "
                                  "BPF_PROG_TYPE_SYSCALL) ran on all 5 rows with "
                                  "BPF_PROG_TEST_RUN: 0 disagreements"));
   absl::StatusOr<std::string> metrics = internal::ReadFileBytes(out + "/metrics.txt");
   ASSERT_THAT(metrics, IsOk());
-  EXPECT_THAT(*metrics, HasSubstr("held-out split (5 rows), positive class 'kernel':\n"));
-  EXPECT_THAT(*metrics, HasSubstr("3-fold cross-validation (5 rows): mean accuracy "
+  EXPECT_THAT(*metrics, HasSubstr("held-out split (the last 5 rows recorded), positive class "
+                                  "'kernel':\n"));
+  EXPECT_THAT(*metrics, HasSubstr("per free path:\nfree_path "));
+  EXPECT_THAT(*metrics, HasSubstr("3-fold cross-validation on contiguous blocks (5 rows): mean "
+                                  "accuracy "
                                   "0.6000 +- 0.1000\n"));
 }
 

@@ -35,7 +35,7 @@ expect() {  # expect CAPABILITY yes|NO
 }
 
 capabilities=(tp_btf raw_tp tracepoint fentry fexit fmod_ret kprobe kprobe+offset lsm uprobe
-              syscall+test_run ringbuf send_signal task_storage)
+              syscall+test_run ringbuf send_signal task_storage kmem_cache_kfunc)
 rows=$(awk '$2 == "yes" || $2 == "NO"' <<<"${out}" | wc -l)
 [[ "${rows}" -eq ${#capabilities[@]} ]] || fail "${rows} rows, want ${#capabilities[@]}"
 for c in "${capabilities[@]}"; do row "$c" >/dev/null; done

@@ -1,5 +1,7 @@
 // o2c train: trains the audition model (CART) on a labelled dataset, prints
-// its metrics on a held-out split and writes the model file.
+// its metrics on a held-out split and writes the model file. A free_path
+// column (o2c prepare writes one) is dropped: it describes how a sample was
+// freed, which no feature may say.
 //
 //   o2c train --data D.csv --out model.o2cm [--max-depth 12] [--criterion gini]
 //             [--seed 1] [--min-samples-leaf 1] [--min-impurity-decrease 0]
@@ -16,8 +18,29 @@
 #include "o2c/ml/dataset_file.h"
 #include "o2c/ml/metrics.h"
 #include "o2c/ml/split.h"
+#include "o2c/prepare.h"
 
 namespace o2c::cli {
+
+const CommandHelp kTrainHelp = {
+    .name = "train",
+    .summary = "train the audition model (CART) on a labelled dataset",
+    .description = "Trains the audition model (CART) on a labelled dataset, prints its metrics on a "
+               "held-out split and writes the model file.",
+    .flags = {{"data", "FILE", "the labelled dataset (CSV or the protobuf dataset)", true},
+              {"out", "FILE", "the model file to write (.o2cm)", true},
+              {"max-depth", "D", "the tree's maximum depth (default 12)"},
+              {"criterion", "NAME", "gini or entropy (default gini)"},
+              {"seed", "S", "seed of the held-out split (default 1)"},
+              {"min-samples-leaf", "N", "fewest samples in a leaf (default 1)"},
+              {"min-impurity-decrease", "X", "split only if impurity drops by X (default 0)"},
+              {"ccp-alpha", "X", "cost-complexity pruning strength (default 0: none)"},
+              {"balanced", "", "class weights inverse to class frequency"},
+              {"test-fraction", "F", "fraction held out for the metrics (default 0.2)"},
+              {"positive", "CLASS", "the positive class of FPR/FNR (default 1)"},
+              {"threads", "N", "training threads (default 0: one per CPU)"}},
+    .example = "o2c train --data testdata/ml/audition_small.csv --out model.o2cm --max-depth 8",
+};
 namespace {
 
 // "[########........] 33%" on one stderr line, redrawn in place.
@@ -39,7 +62,7 @@ int Depth(const ml::DecisionTree& tree, int node = 0) {
 }  // namespace
 
 int TrainCommand(int argc, char** argv) {
-  Args args(argc, argv);
+  Args args(argc, argv, kTrainHelp);
   absl::StatusOr<std::string> data_path = args.Require("data");
   absl::StatusOr<std::string> out_path = args.Require("out");
   absl::StatusOr<long long> max_depth = args.GetInt("max-depth", 12);
@@ -66,6 +89,10 @@ int TrainCommand(int argc, char** argv) {
 
   absl::StatusOr<ml::Dataset> data = ml::ReadDataset(*data_path);
   if (!data.ok()) return ReportFailure("train", data.status());
+  if (data->TakeColumn(kFreePathColumn).has_value()) {
+    std::fprintf(stderr, "o2c train: %s: column %s says how a sample was freed, not what the "
+                 "object is: not trained on\n", data_path->c_str(), kFreePathColumn);
+  }
   ml::Split split = ml::TrainTestSplit(data->num_rows(), *test_fraction, *seed);
   ml::Dataset train = data->Subset(split.train);
   ml::Dataset test = data->Subset(split.test);

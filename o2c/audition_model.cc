@@ -1,9 +1,12 @@
 #include "o2c/audition_model.h"
 
 #include <algorithm>
+#include <functional>
+#include <limits>
 #include <iterator>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "o2c/ml/explain.h"
 #include "o2c/ml/model_file.h"
 #include "o2c/ml/tree_check.h"
@@ -116,6 +119,16 @@ absl::StatusOr<AuditionVerdict> AuditionModel::Predict(absl::Span<const int64_t>
   return v;
 }
 
+absl::StatusOr<AuditionDecision> AuditionModel::Decide(
+    absl::Span<const int64_t> features) const {
+  if (static_cast<int>(features.size()) != schema_.size()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "audition model takes ", schema_.size(), " features, got ", features.size()));
+  }
+  ml::TreePrediction p = tree_.Predict(features);
+  return AuditionDecision{p.label, p.leaf_id};
+}
+
 absl::StatusOr<std::string> AuditionModel::Explain(absl::Span<const int64_t> features) const {
   O2C_RETURN_IF_ERROR(Predict(features).status());
   return ml::DescribePath(tree_, schema_, class_names_, features);
@@ -126,5 +139,33 @@ std::vector<double> AuditionModel::FeatureImportances() const {
 }
 
 std::string AuditionModel::ToDot() const { return ml::TreeToDot(tree_, schema_, class_names_); }
+
+std::string AuditionModel::RuleToLeaf(int32_t leaf_id) const {
+  // The range each feature must lie in to reach the leaf; a sample inside
+  // every range follows the leaf's path, and Explain's words describe it.
+  const size_t n = static_cast<size_t>(schema_.size());
+  std::vector<int64_t> low(n, std::numeric_limits<int64_t>::min());
+  std::vector<int64_t> high(n, std::numeric_limits<int64_t>::max());
+  std::function<bool(int32_t)> find = [&](int32_t i) -> bool {
+    const ml::TreeNode& node = tree_.nodes[i];
+    if (node.is_leaf()) return node.leaf_id == leaf_id;
+    const size_t f = static_cast<size_t>(node.feature);
+    const int64_t saved_low = low[f], saved_high = high[f];
+    high[f] = std::min<int64_t>(high[f], node.threshold);
+    if (find(node.left)) return true;
+    high[f] = saved_high;
+    low[f] = std::max<int64_t>(low[f], node.threshold + 1);
+    if (find(node.right)) return true;
+    low[f] = saved_low;
+    return false;
+  };
+  if (tree_.nodes.empty() || !find(0)) return "";
+  std::vector<int64_t> sample(n);
+  for (size_t f = 0; f < n; ++f) {
+    sample[f] = low[f] != std::numeric_limits<int64_t>::min() ? low[f]
+                                                                : std::min<int64_t>(high[f], 0);
+  }
+  return ml::DescribePath(tree_, schema_, class_names_, sample);
+}
 
 }  // namespace o2c

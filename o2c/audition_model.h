@@ -37,6 +37,13 @@ struct AuditionVerdict {
   std::vector<int32_t> path;  // tree node indexes from the root to that leaf
 };
 
+// The model's decision on one object without the path: what a product that
+// classifies on a hot path needs. Holds nothing that allocates.
+struct AuditionDecision {
+  int32_t label = 0;
+  int32_t leaf_id = -1;  // the leaf reached, dense in [0, leaves)
+};
+
 class AuditionModel {
  public:
   // A model from a trained tree. InvalidArgument if the tree is malformed
@@ -70,6 +77,10 @@ class AuditionModel {
   // Classifies one object; InvalidArgument unless `features` has exactly
   // schema().size() values.
   absl::StatusOr<AuditionVerdict> Predict(absl::Span<const int64_t> features) const;
+  // The same decision without class name and path: no allocation (the host
+  // twin of the tree that runs in the kernel). class_names()[label] names
+  // it. InvalidArgument, allocating its message, on a wrong feature count.
+  absl::StatusOr<AuditionDecision> Decide(absl::Span<const int64_t> features) const;
 
   // Why `features` got its verdict, in the schema's words:
   // "slab_size <= 192 and ptr0_class == COMPARTMENT_HEAP -> own".
@@ -81,6 +92,9 @@ class AuditionModel {
 
   // Views into this model, valid while it lives.
   const ml::DecisionTree& tree() const { return tree_; }
+  // The rule to the leaf `leaf_id` in Explain's words ("slab_size <= 192 and
+  // ptr0_class == COMPARTMENT_HEAP -> own"); "" for no such leaf.
+  std::string RuleToLeaf(int32_t leaf_id) const;
   const ml::FeatureSchema& schema() const { return schema_; }
   const std::vector<std::string>& class_names() const { return class_names_; }
   ml::Criterion criterion() const { return criterion_; }

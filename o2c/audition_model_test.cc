@@ -48,6 +48,13 @@ TEST(AuditionModelTest, ExplainsInTheSchemasWords) {
   EXPECT_EQ(Example().FeatureImportances().size(), 2u);
 }
 
+TEST(AuditionModelTest, RuleToALeafIsTheRuleASampleReachingItFollows) {
+  absl::StatusOr<AuditionVerdict> v = Example().Predict(std::vector<int64_t>{128, 2});
+  ASSERT_THAT(v, IsOk());
+  EXPECT_EQ(Example().RuleToLeaf(v->leaf_id), *Example().Explain(std::vector<int64_t>{128, 2}));
+  EXPECT_EQ(Example().RuleToLeaf(12345), "");
+}
+
 TEST(AuditionModelTest, SaveLoadRoundTrip) {
   AuditionModel model = Example();
   model.set_description("test model");

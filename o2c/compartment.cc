@@ -86,13 +86,49 @@ class Compartment::Resolver {
     out_->code_.push_back({std::move(name), range});
   }
 
-  // The text symbols of the first alternative of `entry` that has any.
+  // A function's code and the padding the kernel puts right before it
+  // ("__pfx_name": nops, or call thunks on some builds). Including the
+  // padding lets neighbouring functions of one compartment merge into one
+  // range, so a component of hundreds of functions needs few ranges.
+  void AddFunctionCode(const Symbol& s) {
+    AddressRange range = kallsyms_.RangeOf(s);
+    for (const Symbol* pfx : kallsyms_.FindAll(absl::StrCat("__pfx_", s.name))) {
+      AddressRange padding = kallsyms_.RangeOf(*pfx);
+      if (pfx->IsText() && padding.end == range.start) range.start = padding.start;
+    }
+    AddCode(s.name, range);
+  }
+
+  // The compiler's out-of-line parts and specialized copies of `name`
+  // ("name.cold", "name.constprop.0", "name.isra.0", "name.part.0"): its code
+  // too, and all of it when every caller was given a copy.
+  std::vector<const Symbol*> CompilerCopies(const std::string& name) const {
+    static constexpr absl::string_view kSuffixes[] = {"cold", "constprop", "isra", "part",
+                                                      "lto_priv"};
+    std::vector<const Symbol*> copies;
+    const std::string prefix = name + ".";
+    for (const Symbol& s : kallsyms_.symbols()) {
+      if (!s.IsText() || !absl::StartsWith(s.name, prefix)) continue;
+      absl::string_view rest = absl::string_view(s.name).substr(prefix.size());
+      for (absl::string_view suffix : kSuffixes) {
+        if (absl::StartsWith(rest, suffix)) {
+          copies.push_back(&s);
+          break;
+        }
+      }
+    }
+    return copies;
+  }
+
+  // The text symbols of the first alternative of `entry` that has any,
+  // compiler copies included.
   std::vector<const Symbol*> FindText(const FunctionEntry& entry, std::string* chosen) const {
     for (const std::string& name : entry.alternatives) {
       std::vector<const Symbol*> found;
       for (const Symbol* s : kallsyms_.FindAll(name)) {
         if (s->IsText()) found.push_back(s);
       }
+      for (const Symbol* s : CompilerCopies(name)) found.push_back(s);
       if (!found.empty()) {
         *chosen = name;
         return found;
@@ -123,24 +159,34 @@ class Compartment::Resolver {
     std::string name;
     std::vector<const Symbol*> found = FindText(entry, &name);
     if (found.empty()) return Missing(entry, "compartment.function", index);
-    if (found.size() > 1) {
-      Note(absl::StrCat("'", name, "': ", found.size(),
+    size_t same_name = 0;
+    for (const Symbol* s : found) same_name += s->name == name;
+    if (same_name > 1) {
+      Note(absl::StrCat("'", name, "': ", same_name,
                         " static functions share the name; all are included"));
     }
-    for (const Symbol* s : found) AddCode(name, kallsyms_.RangeOf(*s));
-    // The compiler's out-of-line cold part belongs to the function too.
-    for (const Symbol* s : kallsyms_.FindAll(name + ".cold")) {
-      if (s->IsText()) AddCode(s->name, kallsyms_.RangeOf(*s));
-    }
+    for (const Symbol* s : found) AddFunctionCode(*s);
     return absl::OkStatus();
+  }
+
+  // [_sinittext, _einittext): boot-time code the kernel freed after boot. A
+  // pattern can match its functions ("nft_*_module_init"); they never run
+  // again and their memory is reused, so they are no compartment code.
+  AddressRange InitText() const {
+    const Symbol* begin = kallsyms_.Find("_sinittext");
+    const Symbol* end = kallsyms_.Find("_einittext");
+    if (begin == nullptr || end == nullptr) return {0, 0};
+    return {begin->address, end->address};
   }
 
   absl::Status AddPattern(const std::string& pattern, size_t index) {
     size_t matched = 0;
+    const AddressRange init = InitText();
     for (const Symbol& s : kallsyms_.symbols()) {
       if (!s.IsText() || absl::StartsWith(s.name, "__pfx_")) continue;
+      if (init.Contains(s.address)) continue;
       if (fnmatch(pattern.c_str(), s.name.c_str(), 0) != 0) continue;
-      AddCode(s.name, kallsyms_.RangeOf(s));
+      AddFunctionCode(s);
       ++matched;
     }
     if (matched == 0) {
@@ -290,12 +336,51 @@ class Compartment::Resolver {
     return absl::OkStatus();
   }
 
+  // Helpers that allocate for their caller (kstrdup, kmemdup, nla_strdup,
+  // memdup_user, ...) are allocators like kmalloc: their calls from
+  // compartment code are sites. Decoding each on this kernel says where the
+  // kernel reports its allocations: one that calls only kmalloc_track_caller
+  // passes its caller's address down (reported at the compartment's call);
+  // one that calls another allocator is reported inside itself, and the
+  // tracking programs find the compartment's call on the stack (kStack).
+  void AddAllocatingHelpers() {
+    static constexpr const char* kHelpers[] = {
+        "kstrdup",       "kstrndup", "kmemdup_noprof | kmemdup", "kmemdup_nul", "kmemdup_array",
+        "kstrdup_const", "nla_strdup", "nla_memdup", "memdup_user", "memdup_user_nul",
+        "strndup_user"};
+    for (const char* names : kHelpers) {
+      absl::StatusOr<FunctionEntry> entry = policy::ParseFunctionEntry(names);
+      std::string name;
+      std::vector<const Symbol*> found = entry.ok() ? FindText(*entry, &name)
+                                                    : std::vector<const Symbol*>{};
+      if (found.size() != 1 || targets_.count(found.front()->address) > 0) continue;
+      AddressRange range = kallsyms_.RangeOf(*found.front());
+      absl::StatusOr<std::vector<uint8_t>> bytes = options_.text->Read(range.start, range.size());
+      if (!bytes.ok()) continue;
+      bool track_caller = false, other = false;
+      for (const bpf::CallInstruction& c :
+           bpf::FindCalls(bytes->data(), bytes->size(), range.start).calls) {
+        auto target = targets_.find(c.target);
+        if (target == targets_.end() || target->second.second != CallSite::Kind::kAlloc) continue;
+        (absl::StrContains(target->second.first, "track_caller") && !c.tail ? track_caller
+                                                                            : other) = true;
+      }
+      if (!track_caller && !other) continue;
+      if (other) stack_helpers_.push_back({name, range});
+      targets_[found.front()->address] = {name, CallSite::Kind::kAlloc};
+      for (const Symbol* s : kallsyms_.FindAll("__pfx_" + name)) {
+        targets_[s->address] = {name, CallSite::Kind::kAlloc};
+      }
+    }
+  }
+
   absl::Status FindSites() {
     // Absent optional allocators are normal (no kernel has every name): no note.
     bool defaults = policy_.spec().sites().allocator_size() == 0;
     O2C_RETURN_IF_ERROR(CollectTargets(policy_.allocators(), "sites.allocator",
                                        CallSite::Kind::kAlloc));
     if (defaults && targets_.empty()) Note("no default allocator exists on this kernel");
+    if (defaults && options_.text != nullptr) AddAllocatingHelpers();
     O2C_RETURN_IF_ERROR(CollectTargets(policy_.frees(), "sites.free", CallSite::Kind::kFree));
     if (options_.text == nullptr) {
       out_->sites_exact_ = false;
@@ -319,17 +404,30 @@ class Compartment::Resolver {
       indirect += calls.indirect_calls.size();
       undecodable += calls.undecodable_bytes;
       for (const bpf::CallInstruction& call : calls.calls) {
+        compartment_calls_.push_back({&r, call});
         auto target = targets_.find(call.target);
         if (target == targets_.end()) {
           absl::StatusOr<bpf::SymbolOffset> at = kallsyms_.Symbolize(call.target);
           if (at.ok() && IsIndirectTrampoline(at->symbol->name)) ++trampolines;
           continue;
         }
-        CallSite site{target->second.second, target->second.first, r.name, call.address,
-                      call.return_address, call.tail};
-        (site.kind == CallSite::Kind::kAlloc ? out_->alloc_sites_ : out_->free_sites_)
-            .push_back(site);
+        const auto& [callee, kind] = target->second;
+        if (call.tail) {
+          AddTailFunction(kind, callee, FunctionAt(call.address, r), call.address, callee);
+          continue;
+        }
+        Sites(kind).push_back({kind, callee, FunctionAt(call.address, r).name, call.address,
+                               call.return_address, ""});
       }
+      code_bytes_[r.range.start] = *std::move(bytes);
+    }
+    FollowTailJumps();
+    O2C_RETURN_IF_ERROR(FindCallersOfTailFunctions());
+    FindWrapperPaths();
+    for (auto* sites : {&out_->alloc_sites_, &out_->free_sites_}) {
+      std::sort(sites->begin(), sites->end(), [](const CallSite& a, const CallSite& b) {
+        return a.call_address < b.call_address;
+      });
     }
     if (indirect + trampolines > 0) {
       Note(absl::StrCat(indirect + trampolines, " indirect calls (", trampolines,
@@ -342,11 +440,247 @@ class Compartment::Resolver {
     return absl::OkStatus();
   }
 
+  std::vector<CallSite>& Sites(CallSite::Kind kind) {
+    return kind == CallSite::Kind::kAlloc ? out_->alloc_sites_ : out_->free_sites_;
+  }
+
+  // A compartment function whose callers' return addresses the kernel
+  // reports for `callee`'s allocations or frees (it ends in a tail jump).
+  struct TailFunction {
+    CallSite::Kind kind;
+    std::string callee;     // the allocator or free function
+    NamedRange function;
+    size_t tail_jump;       // its entry in out_->tail_jumps_
+  };
+
+  // The function holding `address` of compartment range `r`: its symbol (a
+  // module compartment is one range of many functions), else `r`.
+  NamedRange FunctionAt(uint64_t address, const NamedRange& r) const {
+    absl::StatusOr<bpf::SymbolOffset> at = kallsyms_.Symbolize(address);
+    if (!at.ok() || !at->symbol->IsText()) return r;
+    NamedRange function{at->symbol->name, kallsyms_.RangeOf(*at->symbol)};
+    return r.range.Contains(function.range.start) ? function : r;
+  }
+
+  void AddTailFunction(CallSite::Kind kind, const std::string& callee, const NamedRange& function,
+                       uint64_t jump_address, const std::string& jumped_to) {
+    for (const TailFunction& t : tail_functions_) {
+      if (t.kind == kind && t.function.range.start == function.range.start) return;
+    }
+    tail_functions_.push_back({kind, callee, function, out_->tail_jumps_.size()});
+    out_->tail_jumps_.push_back({kind, jumped_to, function.name, jump_address, 0});
+  }
+
+  // Whether compartment code at `address` is an ENDBR64 (IBT), which calls
+  // may skip.
+  bool EndbrAt(uint64_t address) const {
+    static constexpr uint8_t kEndbr64[] = {0xf3, 0x0f, 0x1e, 0xfa};
+    auto it = code_bytes_.upper_bound(address);
+    if (it == code_bytes_.begin()) return false;
+    --it;
+    uint64_t offset = address - it->first;
+    return offset + 4 <= it->second.size() &&
+           std::equal(kEndbr64, kEndbr64 + 4, it->second.begin() + offset);
+  }
+
+  // Where a call of `function` may land: its entry, the call-depth thunk in
+  // the padding before it, or past its ENDBR64.
+  bpf::TargetWindow EntryOf(const NamedRange& function) const {
+    constexpr uint64_t kPadding = 16, kEndbrLength = 4;
+    uint64_t start = function.range.start;
+    return {start - kPadding, start + (EndbrAt(start) ? kEndbrLength : 0) + 1};
+  }
+
+  const TailFunction* TailFunctionAt(uint64_t target) const {
+    for (const TailFunction& t : tail_functions_) {
+      bpf::TargetWindow w = EntryOf(t.function);
+      if (target >= w.start && target < w.end) return &t;
+    }
+    return nullptr;
+  }
+
+  // A compartment function that tail-jumps to one that tail-jumps to kfree
+  // is reported at its own callers too.
+  void FollowTailJumps() {
+    for (size_t known = 0; known != tail_functions_.size();) {
+      known = tail_functions_.size();
+      for (const auto& [function, call] : compartment_calls_) {
+        if (!call.tail) continue;
+        const TailFunction* t = TailFunctionAt(call.target);
+        NamedRange jumper = FunctionAt(call.address, *function);
+        if (t == nullptr || t->function.range.start == jumper.range.start) continue;
+        // Copies: AddTailFunction may move tail_functions_.
+        CallSite::Kind kind = t->kind;
+        std::string callee = t->callee, jumped_to = t->function.name;
+        AddTailFunction(kind, callee, jumper, call.address, jumped_to);
+      }
+    }
+  }
+
+  // The calls of each tail-jumping function: in compartment code (decoded
+  // above) and in the kernel's text (scanned for `call rel32` into its
+  // entry, each match confirmed by decoding the function holding it).
+  absl::Status FindCallersOfTailFunctions() {
+    if (tail_functions_.empty()) return absl::OkStatus();
+    std::map<uint64_t, bpf::CallInstruction> calls;  // by address
+    std::map<uint64_t, std::string> holder;          // call address -> function
+    for (const auto& [function, call] : compartment_calls_) {
+      if (!call.tail && TailFunctionAt(call.target) != nullptr) {
+        calls[call.address] = call;
+        holder[call.address] = FunctionAt(call.address, *function).name;
+      }
+    }
+    absl::StatusOr<AddressRange> text = kallsyms_.KernelText();
+    bool in_core = false;
+    for (const TailFunction& t : tail_functions_) {
+      in_core |= text.ok() && text->Contains(t.function.range.start);
+    }
+    size_t unconfirmed = 0;
+    if (in_core) {
+      std::vector<bpf::TargetWindow> windows;
+      for (const TailFunction& t : tail_functions_) windows.push_back(EntryOf(t.function));
+      absl::StatusOr<std::vector<bpf::CallInstruction>> found = ScanText(*text, windows);
+      if (!found.ok()) {
+        Note(absl::StrCat("callers of tail-jumping functions outside the compartment not "
+                          "searched (", found.status().message(),
+                          "): their allocations and frees are not the compartment's"));
+      } else {
+        for (const bpf::CallInstruction& c : *found) {
+          if (out_->ContainsCode(c.address) || calls.count(c.address)) continue;
+          absl::StatusOr<std::string> function = ConfirmCall(c);
+          if (!function.ok()) {
+            ++unconfirmed;
+            continue;
+          }
+          calls[c.address] = c;
+          holder[c.address] = *function;
+        }
+      }
+    }
+    for (const auto& [address, call] : calls) {
+      const TailFunction* t = TailFunctionAt(call.target);
+      Sites(t->kind).push_back(
+          {t->kind, t->callee, holder[address], address, call.return_address, t->function.name});
+      ++out_->tail_jumps_[t->tail_jump].direct_callers;
+    }
+    std::vector<std::string> names;
+    for (const TailFunction& t : tail_functions_) names.push_back(t.function.name);
+    Note(absl::StrCat("calls of ", absl::StrJoin(names, ", "),
+                      " through a pointer are not sites (the kernel reports the caller of a "
+                      "tail-jumping function, and only direct calls are found)",
+                      in_core ? "" : "; callers in other modules are not searched"));
+    if (unconfirmed > 0) {
+      Note(absl::StrCat(unconfirmed, " byte patterns that look like calls of tail-jumping "
+                                     "functions are not instructions (checked by decoding)"));
+    }
+    return absl::OkStatus();
+  }
+
+  // Allocator and free wrappers: where a call of one is reported.
+  void FindWrapperPaths() {
+    using Reported = WrapperPath::Reported;
+    struct Known {
+      CallSite::Kind kind;
+      const char* names;  // alternatives, newest first
+      bool deferred;      // frees later or in bulk, without a tracepoint per object
+    };
+    static constexpr Known kWrappers[] = {
+        {CallSite::Kind::kAlloc, "__kvmalloc_node_noprof | kvmalloc_node", false},
+        {CallSite::Kind::kAlloc, "kmem_cache_alloc_bulk_noprof | kmem_cache_alloc_bulk", true},
+        {CallSite::Kind::kFree, "kvfree", false},
+        {CallSite::Kind::kFree, "kvfree_sensitive", false},
+        {CallSite::Kind::kFree, "kfree_sensitive | kzfree", false},
+        {CallSite::Kind::kFree, "kvfree_call_rcu", true},
+        {CallSite::Kind::kFree, "kmem_cache_free_bulk", true},
+    };
+    for (const Known& known : kWrappers) {
+      absl::StatusOr<FunctionEntry> entry = policy::ParseFunctionEntry(known.names);
+      std::string name;
+      std::vector<const Symbol*> found = entry.ok() ? FindText(*entry, &name)
+                                                    : std::vector<const Symbol*>{};
+      if (found.empty()) continue;
+      WrapperPath path{known.kind, name, 0, Reported::kCaller};
+      NamedRange wrapper{name, kallsyms_.RangeOf(*found.front())};
+      bpf::TargetWindow entry_window = EntryOf(wrapper);
+      for (const auto& [function, call] : compartment_calls_) {
+        path.calls += call.target >= entry_window.start && call.target < entry_window.end;
+      }
+      path.code = wrapper.range;
+      if (known.deferred) {
+        path.reported = Reported::kNoTracepoint;
+      } else if (CallsAnAllocatorItself(wrapper.range)) {
+        path.reported = known.kind == CallSite::Kind::kAlloc ? Reported::kStack
+                                                             : Reported::kWrapper;
+      }
+      out_->wrapper_paths_.push_back(path);
+    }
+    for (const NamedRange& helper : stack_helpers_) {
+      WrapperPath path{CallSite::Kind::kAlloc, helper.name, 0, Reported::kStack, helper.range};
+      bpf::TargetWindow entry_window = EntryOf(helper);
+      for (const auto& [function, call] : compartment_calls_) {
+        path.calls += call.target >= entry_window.start && call.target < entry_window.end;
+      }
+      out_->wrapper_paths_.push_back(path);
+    }
+  }
+
+  // Whether the function at `range` calls (not tail-jumps to) an allocator
+  // or free function that is not itself a wrapper: then the kernel reports
+  // that call, inside the wrapper. Unreadable code counts as such.
+  bool CallsAnAllocatorItself(AddressRange range) const {
+    absl::StatusOr<std::vector<uint8_t>> bytes = options_.text->Read(range.start, range.size());
+    if (!bytes.ok()) return true;
+    for (const bpf::CallInstruction& c :
+         bpf::FindCalls(bytes->data(), bytes->size(), range.start).calls) {
+      if (!c.tail && targets_.count(c.target) > 0) return true;
+    }
+    return false;
+  }
+
+  // `call rel32` patterns into `windows` anywhere in `text`, read a chunk at
+  // a time (a pattern may straddle two chunks).
+  absl::StatusOr<std::vector<bpf::CallInstruction>> ScanText(
+      AddressRange text, const std::vector<bpf::TargetWindow>& windows) const {
+    constexpr uint64_t kChunk = 1 << 20, kOverlap = 4;
+    std::vector<bpf::CallInstruction> found;
+    for (uint64_t at = text.start; at < text.end; at += kChunk) {
+      uint64_t size = std::min(kChunk + kOverlap, text.end - at);
+      O2C_ASSIGN_OR_RETURN(std::vector<uint8_t> bytes, options_.text->Read(at, size));
+      for (const bpf::CallInstruction& c :
+           bpf::ScanForCalls(bytes.data(), bytes.size(), at, windows)) {
+        if (c.address < at + kChunk) found.push_back(c);
+      }
+    }
+    return found;
+  }
+
+  // The name of the function holding `call` when decoding it from its start
+  // finds that very call; NotFound when the bytes are not that instruction.
+  absl::StatusOr<std::string> ConfirmCall(const bpf::CallInstruction& call) const {
+    O2C_ASSIGN_OR_RETURN(bpf::SymbolOffset at, kallsyms_.Symbolize(call.address));
+    AddressRange range = kallsyms_.RangeOf(*at.symbol);
+    O2C_ASSIGN_OR_RETURN(std::vector<uint8_t> bytes,
+                         options_.text->Read(range.start, range.size()));
+    for (const bpf::CallInstruction& c : bpf::FindCalls(bytes.data(), bytes.size(), range.start)
+                                             .calls) {
+      if (c.address == call.address && !c.tail && c.target == call.target) {
+        return at.symbol->name;
+      }
+    }
+    return absl::NotFoundError("not an instruction");
+  }
+
   const Policy& policy_;
   const Kallsyms& kallsyms_;
   const Options& options_;
   Compartment* out_;
   std::map<uint64_t, std::pair<std::string, CallSite::Kind>> targets_;
+  // Every direct call and tail jump in compartment code, with its function.
+  std::vector<std::pair<const NamedRange*, bpf::CallInstruction>> compartment_calls_;
+  // Allocating helpers reported inside themselves (AddAllocatingHelpers).
+  std::vector<NamedRange> stack_helpers_;
+  std::map<uint64_t, std::vector<uint8_t>> code_bytes_;  // by range start
+  std::vector<TailFunction> tail_functions_;
 };
 
 absl::StatusOr<Compartment> Compartment::Resolve(const Policy& policy,
@@ -365,6 +699,21 @@ absl::StatusOr<Compartment> Compartment::Resolve(const Policy& policy,
   Compartment c;
   O2C_RETURN_IF_ERROR(Resolver(policy, kallsyms, options, &c).Run());
   return c;
+}
+
+const char* DescribeReported(WrapperPath::Reported reported) {
+  switch (reported) {
+    case WrapperPath::Reported::kCaller:
+      return "reported at the compartment's call (a site)";
+    case WrapperPath::Reported::kWrapper:
+      return "reported inside the wrapper (not seen as the compartment's)";
+    case WrapperPath::Reported::kStack:
+      return "reported inside the wrapper, attributed to the compartment's call through the "
+             "stack";
+    case WrapperPath::Reported::kNoTracepoint:
+      return "deferred or in bulk, no tracepoint per object";
+  }
+  return "?";
 }
 
 bool Compartment::ContainsCode(uint64_t address) const {
@@ -396,12 +745,22 @@ std::string Compartment::Format(const Kallsyms& kallsyms) const {
                                      : std::string("inexact: see notes"));
   for (const auto* sites : {&alloc_sites_, &free_sites_}) {
     for (const CallSite& s : *sites) {
-      absl::StrAppendFormat(&out, "  %-5s %-32s %s %-26s call_site %s%s\n",
+      absl::StrAppendFormat(&out, "  %-5s %-32s call %-26s call_site %s\n",
                             s.kind == CallSite::Kind::kAlloc ? "alloc" : "free",
-                            kallsyms.Format(s.call_address), s.tail ? "jmp " : "call",
-                            s.callee, kallsyms.Format(s.return_address),
-                            s.tail ? " (tail call: the caller's address is reported)" : "");
+                            kallsyms.Format(s.call_address),
+                            s.via.empty() ? s.callee : absl::StrCat(s.via, " -> ", s.callee),
+                            kallsyms.Format(s.return_address));
     }
+  }
+  for (const TailJump& t : tail_jumps_) {
+    absl::StrAppendFormat(&out,
+                          "  tail  %-32s jmp  %-26s reported at the calls of %s (%d found)\n",
+                          kallsyms.Format(t.jump_address), t.callee, t.function,
+                          t.direct_callers);
+  }
+  for (const WrapperPath& w : wrapper_paths_) {
+    absl::StrAppendFormat(&out, "  wrap  %-32s %3d calls: %s\n", w.name, w.calls,
+                          DescribeReported(w.reported));
   }
   for (const std::string& note : notes_) absl::StrAppend(&out, "note: ", note, "\n");
   return out;

@@ -8,9 +8,11 @@
 // Call sites come from decoding the compartment's machine code (Zydis), read
 // through /proc/kcore or, where there is none, a BPF program
 // (o2c/bpf/kernel/text_reader.h). A site's return address is what the kmem
-// tracepoints report as call_site. Where the code cannot be read, there are
-// no sites and sites_exact() is false: then any call_site inside the code
-// ranges has to count as the compartment's.
+// tracepoints report as call_site. A compartment function that ends in a
+// tail jump to an allocator (`jmp kfree`) is reported at its callers: the
+// calls of it are found in the kernel's text and are sites too. Where the
+// code cannot be read, there are no sites and sites_exact() is false: then
+// any call_site inside the code ranges has to count as the compartment's.
 //
 // bpf::Kallsyms, bpf::AddressRange and bpf::KernelTextReader below are O2C's
 // own plain C++ types (no libbpf, no kernel headers). A Compartment is a
@@ -35,18 +37,56 @@ struct NamedRange {
   bpf::AddressRange range;
 };
 
-// A call of an allocator or free function from compartment code.
+// A call whose return address the kmem tracepoints report as call_site for
+// the compartment's allocations or frees: a call of an allocator or free
+// function from compartment code, or a call (from anywhere in the kernel's
+// text) of a compartment function that ends in a tail jump to one.
 struct CallSite {
   enum class Kind { kAlloc, kFree };
   Kind kind = Kind::kAlloc;
-  std::string callee;           // "__kmalloc_cache_noprof"
-  std::string function;         // the compartment range holding it
-  uint64_t call_address = 0;    // the call (or jmp) instruction
-  uint64_t return_address = 0;  // after it: the callee's _RET_IP_
-  // A tail jump: the callee returns to the compartment function's caller, so
-  // the kernel reports that caller's address as call_site, not this one.
-  bool tail = false;
+  std::string callee;           // the allocator or free function: "kfree"
+  std::string function;         // the function holding the call: "pipe_release"
+  uint64_t call_address = 0;    // the call instruction
+  uint64_t return_address = 0;  // after it: the call_site the kernel reports
+  // The compartment function called here that reaches `callee` by a tail
+  // jump ("free_pipe_info"); empty for a direct call of `callee`.
+  std::string via;
 };
+
+// A compartment function that leaves by a tail jump to an allocator or free
+// function (`jmp kfree`): the callee returns to this function's caller, so
+// the kernel reports the return address of each call of this function.
+struct TailJump {
+  CallSite::Kind kind = CallSite::Kind::kAlloc;
+  std::string callee;          // "kfree", or the tail-jumping function jumped to
+  std::string function;        // "free_pipe_info"
+  uint64_t jump_address = 0;   // the jmp instruction
+  size_t direct_callers = 0;   // calls of `function` found (each one a CallSite)
+};
+
+// A function that wraps an allocator or a free (kvmalloc, kvfree,
+// kfree_rcu, ...), how often compartment code calls it, and what the kmem
+// tracepoints report for those calls on this kernel.
+struct WrapperPath {
+  enum class Reported {
+    kCaller,        // call_site is the compartment's call: it is a site like any other
+    kWrapper,       // call_site lies inside the wrapper (it calls the allocator or
+                    // free): the compartment's objects made or freed there are not
+                    // seen as its own
+    kStack,         // call_site lies inside the wrapper; the tracking programs find
+                    // the compartment's call of it on the stack (allocations only)
+    kNoTracepoint,  // made or freed in bulk, or freed later, with no tracepoint
+                    // per object
+  };
+  CallSite::Kind kind = CallSite::Kind::kAlloc;
+  std::string name;        // as on this kernel: "kvmalloc_node"
+  size_t calls = 0;        // direct calls and tail jumps from compartment code
+  Reported reported = Reported::kCaller;
+  bpf::AddressRange code;  // the wrapper's code (where kWrapper/kStack call_sites lie)
+};
+
+// "reported at the compartment's call (a site)", ...: for reports.
+const char* DescribeReported(WrapperPath::Reported reported);
 
 class Compartment {
  public:
@@ -74,9 +114,16 @@ class Compartment {
   const std::vector<NamedRange>& code() const { return code_; }
   // Data ranges (module sections, data symbols), by address.
   const std::vector<NamedRange>& data() const { return data_; }
-  // Allocation and free sites, by call address.
+  // Allocation and free sites, by call address: every call_site the kmem
+  // tracepoints report for a compartment allocation or free made by a
+  // direct call (calls through pointers are not followed; see notes()).
   const std::vector<CallSite>& alloc_sites() const { return alloc_sites_; }
   const std::vector<CallSite>& free_sites() const { return free_sites_; }
+  // The tail jumps to allocator and free functions in compartment code; the
+  // calls of their functions are among the sites (CallSite::via).
+  const std::vector<TailJump>& tail_jumps() const { return tail_jumps_; }
+  // The wrappers on this kernel (absent ones are left out), by name.
+  const std::vector<WrapperPath>& wrapper_paths() const { return wrapper_paths_; }
   // Whether every function's code was read and decoded.
   bool sites_exact() const { return sites_exact_; }
   // What resolution skipped, approximated or could not do, one line each.
@@ -100,6 +147,8 @@ class Compartment {
   std::vector<NamedRange> data_;
   std::vector<CallSite> alloc_sites_;
   std::vector<CallSite> free_sites_;
+  std::vector<TailJump> tail_jumps_;
+  std::vector<WrapperPath> wrapper_paths_;
   bool sites_exact_ = false;
   std::vector<std::string> notes_;
   std::string text_source_;

@@ -27,8 +27,15 @@ constexpr uint64_t kKfreePfx = 0xffffffff81000000;
 constexpr uint64_t kKmalloc = 0xffffffff81000100;
 constexpr uint64_t kAllocThing = 0xffffffff81000200;
 constexpr uint64_t kFreeThing = 0xffffffff81000240;
+constexpr uint64_t kOtherFunc = 0xffffffff81000280;
+constexpr uint64_t kPipeWriteIter = 0xffffffff81000300;
+constexpr uint64_t kHiddenCall = kPipeWriteIter + 7;
+constexpr uint64_t kUseWrappers = 0xffffffff81000500;
+constexpr uint64_t kKvmallocNode = 0xffffffff81000540;
+constexpr uint64_t kKvfree = 0xffffffff81000580;
 
 constexpr char kTable[] =
+    "ffffffff80fff000 T _stext\n"
     "ffffffff81000000 T __pfx_kfree\n"
     "ffffffff81000010 T kfree\n"
     "ffffffff81000100 T __kmalloc_noprof\n"
@@ -36,19 +43,45 @@ constexpr char kTable[] =
     "ffffffff81000240 T free_thing\n"
     "ffffffff81000280 t other_func\n"
     "ffffffff81000300 t pipe_write_iter\n"
-    "ffffffff81000400 D some_data\n";
+    "ffffffff81000400 D some_data\n"
+    "ffffffff81000500 T use_wrappers\n"
+    "ffffffff81000540 T kvmalloc_node\n"
+    "ffffffff81000580 T kvfree\n"
+    "ffffffff810005c0 T kvfree_call_rcu\n"
+    "ffffffff81001000 T _etext\n";
 
 // Serves bytes of the functions above; everything else reads as int3.
 class FakeText : public bpf::KernelTextReader {
  public:
   FakeText() {
-    // alloc_thing: nop; call __kmalloc_noprof; call other_func; ret
+    // alloc_thing: nop; call __kmalloc_noprof; call pipe_write_iter past
+    // its ENDBR64 (as IBT kernels call); ret
     Put(kAllocThing, {0x90});
     PutBranch(kAllocThing + 1, 0xe8, kKmalloc);
-    PutBranch(kAllocThing + 6, 0xe8, 0xffffffff81000280);
+    PutBranch(kAllocThing + 6, 0xe8, kPipeWriteIter + 4);
     Put(kAllocThing + 11, {0xc3});
     // free_thing: jmp __pfx_kfree (a tail call through the padding)
     PutBranch(kFreeThing, 0xe9, kKfreePfx);
+    // other_func: push %rbp; nop; call free_thing; ret
+    Put(kOtherFunc, {0x55, 0x90});
+    PutBranch(kOtherFunc + 2, 0xe8, kFreeThing);
+    Put(kOtherFunc + 7, {0xc3});
+    // pipe_write_iter: endbr64; nop; movabs $imm64, %rax whose immediate
+    // holds the bytes of a call of free_thing; jmp free_thing
+    Put(kPipeWriteIter, {0xf3, 0x0f, 0x1e, 0xfa, 0x90, 0x48, 0xb8});
+    PutBranch(kHiddenCall, 0xe8, kFreeThing);
+    Put(kHiddenCall + 5, {0x00, 0x00, 0x00});
+    PutBranch(kHiddenCall + 8, 0xe9, kFreeThing);
+    // use_wrappers: call kvmalloc_node; call kvfree; call kvfree; ret
+    PutBranch(kUseWrappers, 0xe8, kKvmallocNode);
+    PutBranch(kUseWrappers + 5, 0xe8, kKvfree);
+    PutBranch(kUseWrappers + 10, 0xe8, kKvfree);
+    Put(kUseWrappers + 15, {0xc3});
+    // kvmalloc_node: call __kmalloc_noprof; ret (the kernel reports this call)
+    PutBranch(kKvmallocNode, 0xe8, kKmalloc);
+    Put(kKvmallocNode + 5, {0xc3});
+    // kvfree: jmp kfree (the kernel reports kvfree's caller)
+    PutBranch(kKvfree, 0xe9, kKfree);
   }
   absl::StatusOr<std::vector<uint8_t>> Read(uint64_t address, size_t size) const override {
     std::vector<uint8_t> out(size, 0xcc);
@@ -122,14 +155,111 @@ TEST_F(CompartmentTest, AllocAndFreeSitesWithReturnAddresses) {
   EXPECT_EQ(alloc.function, "alloc_thing");
   EXPECT_EQ(alloc.call_address, kAllocThing + 1);
   EXPECT_EQ(alloc.return_address, kAllocThing + 6);
-  EXPECT_FALSE(alloc.tail);
+  EXPECT_EQ(alloc.via, "");
+  // free_thing's `jmp kfree` is reported at free_thing's callers: the call
+  // in other_func, outside the compartment, found by scanning the text. The
+  // call bytes inside pipe_write_iter's movabs are not an instruction.
+  ASSERT_THAT(c->tail_jumps(), SizeIs(1));
+  EXPECT_EQ(c->tail_jumps()[0].function, "free_thing");
+  EXPECT_EQ(c->tail_jumps()[0].callee, "kfree");  // reached through __pfx_kfree
+  EXPECT_EQ(c->tail_jumps()[0].direct_callers, 1u);
   ASSERT_THAT(c->free_sites(), SizeIs(1));
-  EXPECT_EQ(c->free_sites()[0].callee, "kfree");  // reached through __pfx_kfree
-  EXPECT_TRUE(c->free_sites()[0].tail);
+  const CallSite& via = c->free_sites()[0];
+  EXPECT_EQ(via.callee, "kfree");
+  EXPECT_EQ(via.via, "free_thing");
+  EXPECT_EQ(via.function, "other_func");
+  EXPECT_EQ(via.call_address, kOtherFunc + 2);
+  EXPECT_EQ(via.return_address, kOtherFunc + 7);
+  EXPECT_THAT(c->notes(), Contains(HasSubstr("1 byte patterns that look like calls")));
+  EXPECT_THAT(c->notes(), Contains(HasSubstr("free_thing through a pointer are not sites")));
   std::string report = c->Format(*kallsyms_);
   EXPECT_THAT(report, HasSubstr("alloc_thing+0x1"));
   EXPECT_THAT(report, HasSubstr("call_site alloc_thing+0x6"));
-  EXPECT_THAT(report, HasSubstr("tail call"));
+  EXPECT_THAT(report, HasSubstr("free_thing -> kfree"));
+  EXPECT_THAT(report, HasSubstr("reported at the calls of free_thing (1 found)"));
+}
+
+TEST_F(CompartmentTest, TailJumpsToATailJumpingFunctionAreFollowed) {
+  // pipe_write_iter ends in `jmp free_thing`, which ends in `jmp kfree`: a
+  // call of pipe_write_iter (alloc_thing's, past its ENDBR64) is a free site.
+  auto c = Resolve("compartment { function: \"alloc_thing\" function: \"free_thing\" "
+                   "function: \"pipe_write_iter\" }");
+  ASSERT_THAT(c, IsOk());
+  ASSERT_THAT(c->tail_jumps(), SizeIs(2));
+  EXPECT_EQ(c->tail_jumps()[1].function, "pipe_write_iter");
+  EXPECT_EQ(c->tail_jumps()[1].callee, "free_thing");
+  EXPECT_EQ(c->tail_jumps()[1].direct_callers, 1u);
+  ASSERT_THAT(c->free_sites(), SizeIs(2));
+  const CallSite& site = c->free_sites()[0];
+  EXPECT_EQ(site.function, "alloc_thing");
+  EXPECT_EQ(site.via, "pipe_write_iter");
+  EXPECT_EQ(site.callee, "kfree");
+  EXPECT_EQ(site.return_address, kAllocThing + 11);
+  EXPECT_EQ(c->free_sites()[1].function, "other_func");
+}
+
+TEST_F(CompartmentTest, WrappersAreCountedAndSayWhereTheKernelReportsThem) {
+  auto c = Resolve("compartment { function: \"use_wrappers\" }");
+  ASSERT_THAT(c, IsOk());
+  std::map<std::string, WrapperPath> paths;
+  for (const WrapperPath& w : c->wrapper_paths()) paths[w.name] = w;
+  ASSERT_EQ(paths.size(), 3u) << "only the wrappers this kernel has";
+  EXPECT_EQ(paths["kvmalloc_node"].calls, 1u);
+  EXPECT_EQ(paths["kvmalloc_node"].kind, CallSite::Kind::kAlloc);
+  EXPECT_EQ(paths["kvmalloc_node"].reported, WrapperPath::Reported::kStack);
+  EXPECT_EQ(paths["kvfree"].calls, 2u);
+  EXPECT_EQ(paths["kvfree"].reported, WrapperPath::Reported::kCaller);
+  EXPECT_EQ(paths["kvfree_call_rcu"].calls, 0u);
+  EXPECT_EQ(paths["kvfree_call_rcu"].reported, WrapperPath::Reported::kNoTracepoint);
+  EXPECT_THAT(c->Format(*kallsyms_),
+              HasSubstr("kvmalloc_node                      1 calls: reported inside the wrapper"));
+}
+
+// A function the compiler specialized or split ("f.constprop.0", "f.cold")
+// is still the function: its copies are its code, and a function that exists
+// only as copies is present, not absent. Its padding ("__pfx_f") is its too.
+TEST(CompartmentCompilerCopiesTest, CopiesBelongToTheFunction) {
+  auto table = bpf::Kallsyms::FromText(
+      "ffffffff81000000 t lookup_tail.constprop.0\n"
+      "ffffffff81000040 t send.isra.0\n"
+      "ffffffff81000070 t __pfx_send\n"
+      "ffffffff81000080 T send\n"
+      "ffffffff810000c0 t send.cold\n"
+      "ffffffff81000100 t send_more\n"
+      "ffffffff81000140 t sender.part.0\n"
+      "ffffffff81000180 T end_of_text\n");
+  ASSERT_THAT(table, IsOk());
+  auto policy = Policy::FromText(
+      "compartment { function: \"send\" function: \"lookup_tail\" }", "t.policy");
+  ASSERT_THAT(policy, IsOk());
+  Compartment::Options options;
+  auto c = Compartment::Resolve(*policy, *table, options);
+  ASSERT_THAT(c, IsOk());
+  std::vector<std::string> names;
+  for (const auto& r : c->code()) names.push_back(r.name);
+  EXPECT_THAT(names, ::testing::UnorderedElementsAre("lookup_tail.constprop.0", "send.isra.0",
+                                                     "send", "send.cold"));
+  EXPECT_TRUE(c->ContainsCode(0xffffffff81000070));   // send's padding is send's
+  EXPECT_FALSE(c->ContainsCode(0xffffffff81000100));  // send_more is another function
+  EXPECT_FALSE(c->ContainsCode(0xffffffff81000140));  // sender.part.0 too
+}
+
+// Boot-time code is freed after boot: a pattern does not take it.
+TEST(CompartmentInitTextTest, PatternsSkipFreedInitText) {
+  auto table = bpf::Kallsyms::FromText(
+      "ffffffff81000000 T nft_do_chain\n"
+      "ffffffff81000040 T nft_lookup_eval\n"
+      "ffffffff81000080 T other\n"
+      "ffffffff82000000 T _sinittext\n"
+      "ffffffff82000000 t nft_ct_module_init\n"
+      "ffffffff82000040 T _einittext\n");
+  ASSERT_THAT(table, IsOk());
+  auto policy = Policy::FromText("compartment { pattern: \"nft_*\" }", "t.policy");
+  ASSERT_THAT(policy, IsOk());
+  auto c = Compartment::Resolve(*policy, *table, Compartment::Options());
+  ASSERT_THAT(c, IsOk());
+  ASSERT_THAT(c->code(), SizeIs(2));
+  EXPECT_FALSE(c->ContainsCode(0xffffffff82000000));
 }
 
 TEST_F(CompartmentTest, WithoutTextFallsBackToRanges) {

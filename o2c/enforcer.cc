@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <map>
 #include <mutex>
 #include <optional>
 
@@ -15,9 +16,13 @@
 #include "o2c/bpf/codegen/tree_program.h"
 #include "o2c/bpf/enforcer_programs.h"
 #include "o2c/bpf/extractor_schema.h"
+#include "o2c/bpf/loader/compartment_claim.h"
+#include "o2c/bpf/kmem_hook_set.h"
+#include "o2c/bpf/site_probes_programs.h"
 #include "o2c/bpf/loader/kmem_hooks.h"
 #include "o2c/bpf/quarantine_gate_programs.h"
 #include "o2c/internal/compartment_ranges.h"
+#include "o2c/internal/site_calls.h"
 #include "o2c/internal/status_macros.h"
 
 namespace o2c {
@@ -59,11 +64,50 @@ absl::Status CheckModel(const AuditionModel& model) {
   return absl::OkStatus();
 }
 
+// The private heap's size: what the compartment holds at attach with room
+// to grow, within the policy's max_tracked_objects.
+struct HeapSize {
+  uint32_t objects = 0;
+  std::string why;
+  uint64_t compartment_files = 0;  // the census's count at attach (0 where none ran)
+};
+
+constexpr uint64_t kHeapHeadroom = 4;
+// Below this the maps cost too little to save (about 3 MiB).
+constexpr uint64_t kMinHeapObjects = 16384;
+
+// Counts the compartment's live objects in scope with a census that shares
+// no heap (so all of them count), and sizes the heap from that.
+HeapSize ChooseHeapSize(const CompartmentRanges& ranges, const Policy& policy,
+                        const Enforcer::Options& options) {
+  const uint32_t ceiling = policy.spec().limits().max_tracked_objects();
+  absl::StatusOr<std::unique_ptr<bpf::CensusPrograms>> census = bpf::CensusPrograms::Load(
+      ranges.code, bpf::HeapMapFds{}, options.scope_tgid, options.scope_descendants);
+  absl::StatusOr<bpf::CensusCounts> counts =
+      census.ok() ? (*census)->Run() : absl::StatusOr<bpf::CensusCounts>(census.status());
+  if (!counts.ok()) {
+    return {ceiling, absl::StrCat("the policy's max_tracked_objects (the compartment's live "
+                                  "objects cannot be counted here: ",
+                                  counts.status().message(), ")")};
+  }
+  const uint64_t want = std::max(kMinHeapObjects, kHeapHeadroom * counts->untracked);
+  HeapSize size{static_cast<uint32_t>(std::min<uint64_t>(want, ceiling)), "",
+                counts->compartment_files};
+  size.why = absl::StrCat(counts->untracked, " file references to live compartment objects at "
+                          "attach (census), ", kHeapHeadroom, "x headroom, at least ",
+                          kMinHeapObjects, ", at most the policy's max_tracked_objects ", ceiling);
+  if (want > ceiling) {
+    absl::StrAppend(&size.why, " (below the headroom wanted: the heap may fill, and verdicts "
+                               "are then downgraded)");
+  }
+  return size;
+}
+
 // The kernel-side configuration: the compartment's ranges, the policy's
-// actions and limits, the caller's scope.
+// actions and limits, the heap's size, the caller's scope.
 bpf::EnforcerConfig BuildConfig(const CompartmentRanges& ranges, const Policy& policy,
                                 const Enforcer::Options& options, bpf::KmemHookFlavor flavor,
-                                bpf::AddressRange kernel_text) {
+                                bpf::AddressRange kernel_text, uint32_t heap_objects) {
   bpf::EnforcerConfig config;
   config.flavor = flavor;
   config.kernel_text = kernel_text;
@@ -73,16 +117,17 @@ bpf::EnforcerConfig BuildConfig(const CompartmentRanges& ranges, const Policy& p
   config.code = ranges.code;
   config.alloc_sites = ranges.alloc_sites;
   config.free_sites = ranges.free_sites;
+  config.alloc_wrappers = ranges.alloc_wrappers;
   config.actions = O2C_ACTION_AUDIT;
   for (policy::Action a : policy.actions()) {
     if (a == policy::KILL) config.actions |= O2C_ACTION_KILL;
     if (a == policy::QUARANTINE) config.actions |= O2C_ACTION_QUARANTINE;
   }
   const auto& limits = policy.spec().limits();
-  config.max_tracked = limits.max_tracked_objects();
+  config.max_tracked = heap_objects;
   config.max_tracked_per_uid = limits.has_max_tracked_objects_per_uid()
                                    ? limits.max_tracked_objects_per_uid()
-                                   : std::max<uint32_t>(1, limits.max_tracked_objects() / 2);
+                                   : std::max<uint32_t>(1, heap_objects / 2);
   config.ringbuf_bytes = limits.ring_buffer_bytes();
   // Auditions come in bursts (a workload closing its old pipes at once) and
   // may fill half of it; the other half is the violations'.
@@ -95,34 +140,234 @@ HookMechanism::Kind KindOf(bpf::KmemHookFlavor flavor) {
                                                : HookMechanism::Kind::kRawTp;
 }
 
-HookMechanism DescribePrivateHeap(const bpf::EnforcerConfig& config, bool sites_exact) {
-  return {.duty = "private heap",
-          .hooks = "kmalloc, kmem_cache_alloc",
-          .kind = KindOf(config.flavor),
-          .exact = sites_exact,
-          .can_deny = false,
-          .notes = absl::StrCat(config.alloc_sites.size(),
-                                sites_exact ? " call sites" : " code ranges",
-                                "; the tracepoints give the object and its caller together, "
-                                "which fentry, fexit and kprobes at an allocator do not")};
+// The kmem tracepoints the compartment's sites need (kmem_hook_set.h), or
+// all four when the caller asks for the tracking of every compartment alike.
+bpf::KmemHookSet KmemHooksOf(const Compartment& compartment, Enforcer::Tracking tracking) {
+  if (tracking == Enforcer::Tracking::kAllTracepoints) {
+    return bpf::AllKmemHooks("every kmem hook, whatever the compartment calls (as asked)");
+  }
+  std::vector<std::string> allocators, frees;
+  for (const CallSite& site : compartment.alloc_sites()) allocators.push_back(site.callee);
+  for (const CallSite& site : compartment.free_sites()) frees.push_back(site.callee);
+  return bpf::KmemHooksFor(allocators, frees, compartment.sites_exact());
 }
 
-HookMechanism DescribeFreeSites(const bpf::EnforcerConfig& config, bool free_fallback,
+// "kfree, kmem_cache_free": those of `of` that `hooks` needs.
+std::string NeededOf(const bpf::KmemHookSet& hooks, std::initializer_list<bpf::KmemHook> of) {
+  std::vector<const char*> names;
+  for (bpf::KmemHook hook : of) {
+    if (hooks.Needs(hook)) names.push_back(bpf::KmemHookName(hook));
+  }
+  return names.empty() ? "none" : absl::StrJoin(names, ", ");
+}
+
+// One row per kmem tracepoint: attached or not, and why.
+std::vector<HookMechanism> DescribeKmemHooks(const bpf::EnforcerConfig& config) {
+  std::vector<HookMechanism> rows;
+  for (int i = 0; i < bpf::kKmemHookCount; ++i) {
+    const auto hook = static_cast<bpf::KmemHook>(i);
+    const bpf::KmemHookNeed& need = config.hooks[hook];
+    rows.push_back({.duty = absl::StrCat("kmem hook ", bpf::KmemHookName(hook)),
+                    .hooks = need.needed ? bpf::KmemHookName(hook) : "",
+                    .kind = need.needed ? KindOf(config.flavor) : HookMechanism::Kind::kNone,
+                    .exact = true,
+                    .can_deny = false,
+                    .notes = absl::StrCat(need.needed ? "attached: " : "not attached: ",
+                                          need.why)});
+  }
+  return rows;
+}
+
+// How the sites of `kind` were found: direct calls, and calls of the
+// compartment functions that tail-jump to an allocator or free function.
+std::string DescribeSites(const Compartment& compartment, CallSite::Kind kind) {
+  if (!compartment.sites_exact()) {
+    return "approximate: the code could not be read, any call inside compartment code counts";
+  }
+  const auto& sites =
+      kind == CallSite::Kind::kAlloc ? compartment.alloc_sites() : compartment.free_sites();
+  size_t via = 0;
+  for (const CallSite& s : sites) via += !s.via.empty();
+  std::vector<std::string> tail_functions;
+  for (const TailJump& t : compartment.tail_jumps()) {
+    if (t.kind == kind) tail_functions.push_back(t.function);
+  }
+  std::string out = absl::StrCat("exact: ", sites.size() - via, " direct call sites");
+  if (!tail_functions.empty()) {
+    absl::StrAppend(&out, " and ", via, " calls of ", absl::StrJoin(tail_functions, ", "),
+                    ", which tail-jump", tail_functions.size() == 1 ? "s" : "",
+                    " (the kernel reports the caller's return address; found by scanning "
+                    "the kernel's text, calls through pointers are not seen)");
+  }
+  return out;
+}
+
+// The wrappers the compartment calls, and those whose objects the heap
+// cannot attribute to it (allocations reported inside the wrapper).
+struct WrapperSummary {
+  std::string text;
+  std::vector<std::string> untracked_allocations;
+};
+
+WrapperSummary SummarizeWrappers(const Compartment& compartment, CallSite::Kind kind) {
+  WrapperSummary summary;
+  std::vector<std::string> parts;
+  for (const WrapperPath& w : compartment.wrapper_paths()) {
+    if (w.kind != kind) continue;
+    parts.push_back(absl::StrCat(w.name, " ", w.calls, " calls"));
+    if (w.calls == 0) continue;
+    absl::StrAppend(&parts.back(), " (", DescribeReported(w.reported), ")");
+    if (kind == CallSite::Kind::kAlloc && w.reported != WrapperPath::Reported::kCaller &&
+        w.reported != WrapperPath::Reported::kStack) {
+      summary.untracked_allocations.push_back(w.name);
+    }
+  }
+  if (!parts.empty()) summary.text = absl::StrCat("; wrappers: ", absl::StrJoin(parts, ", "));
+  if (!summary.untracked_allocations.empty()) {
+    absl::StrAppend(&summary.text, "; allocations through ",
+                    absl::StrJoin(summary.untracked_allocations, ", "),
+                    " are not tracked here, so the heap is incomplete from the start and "
+                    "every verdict is downgraded to AUDIT");
+  }
+  return summary;
+}
+
+HookMechanism DescribePrivateHeap(const bpf::EnforcerConfig& config,
+                                  const Compartment& compartment, const HeapSize& size) {
+  const WrapperSummary wrappers = SummarizeWrappers(compartment, CallSite::Kind::kAlloc);
+  return {.duty = "private heap",
+          .hooks = NeededOf(config.hooks, {bpf::KmemHook::kKmalloc, bpf::KmemHook::kKmemCacheAlloc}),
+          .kind = KindOf(config.flavor),
+          .exact = compartment.sites_exact() && wrappers.untracked_allocations.empty(),
+          .can_deny = false,
+          .notes = absl::StrCat(DescribeSites(compartment, CallSite::Kind::kAlloc),
+                                wrappers.text,
+                                "; the tracepoints give the object and its caller together, "
+                                "which fentry, fexit and kprobes at an allocator do not; "
+                                "sized for ", size.objects, " objects: ", size.why,
+                                config.max_tracked_per_uid == 0
+                                    ? std::string("; no per-uid limit")
+                                    : absl::StrCat("; at most ", config.max_tracked_per_uid,
+                                                   " per uid"))};
+}
+
+HookMechanism DescribeFreeSites(const bpf::EnforcerConfig& config, const Compartment& compartment,
                                 const bpf::KernelCapabilities& capabilities) {
   const bool faster_hooks_work = capabilities.Has(bpf::Capability::kKprobe) ||
                                  capabilities.Has(bpf::Capability::kFentry);
   return {.duty = "free sites",
-          .hooks = "kfree, kmem_cache_free",
+          .hooks = NeededOf(config.hooks, {bpf::KmemHook::kKfree, bpf::KmemHook::kKmemCacheFree}),
           .kind = KindOf(config.flavor),
-          .exact = !free_fallback,
+          .exact = compartment.sites_exact(),
           .can_deny = false,
           .notes = absl::StrCat(
-              free_fallback ? "any call inside compartment code" : "exact call sites", "; ",
+              DescribeSites(compartment, CallSite::Kind::kFree),
+              SummarizeWrappers(compartment, CallSite::Kind::kFree).text,
+              " (a free not seen as the compartment's only leaves a stale entry: never a "
+              "verdict); ",
               faster_hooks_work
-                  ? "kprobes and fentry work here but are not used (fentry does not see the "
-                    "caller; detaching kprobes from kfree crashed Debian 6.1); "
+                  ? "kprobes work here: Options::tracking = kSiteProbes probes the "
+                    "compartment's own calls instead (opt-in); fentry is not used, it does not "
+                    "see the caller; "
                   : "",
               "a free is seen before it happens but cannot be skipped")};
+}
+
+// How the compartment's sites are hooked, and why.
+struct TrackingChoice {
+  bool site_probes = false;
+  std::vector<bpf::SiteProbe> probes;
+  std::string why;
+};
+
+// Site probes when asked for (FailedPrecondition, saying why, where kprobes
+// at function+offset do not work or a site cannot take one); the tracepoints
+// otherwise.
+absl::StatusOr<TrackingChoice> ChooseTracking(const Compartment& compartment,
+                                              const bpf::Kallsyms& kallsyms,
+                                              const bpf::KernelCapabilities& capabilities,
+                                              Enforcer::Tracking tracking) {
+  if (tracking == Enforcer::Tracking::kTracepoints ||
+      tracking == Enforcer::Tracking::kAllTracepoints) {
+    return TrackingChoice{.why = "tracepoints, as asked"};
+  }
+  const bool kprobes = capabilities.Has(bpf::Capability::kKprobeOffset);
+  if (tracking == Enforcer::Tracking::kAuto) {
+    // Site probes are not yet shown to see every free of the private heap
+    // on every kernel: until they are, only a caller's request enables them.
+    return TrackingChoice{
+        .why = kprobes ? "tracepoints: site probes work here but are used only on request "
+                         "(Options::tracking), until they are shown to see every free on "
+                         "every kernel"
+                       : absl::StrCat("tracepoints: no site probes (kprobes at function+offset "
+                                      "do not work here: ",
+                                      capabilities.Get(bpf::Capability::kKprobeOffset).detail,
+                                      ")")};
+  }
+  auto refuse = [](const std::string& why) -> absl::StatusOr<TrackingChoice> {
+    return absl::FailedPreconditionError(absl::StrCat("site probes: ", why));
+  };
+  if (!kprobes) {
+    return refuse(absl::StrCat("kprobes at function+offset do not work here: ",
+                               capabilities.Get(bpf::Capability::kKprobeOffset).detail));
+  }
+  if (!compartment.sites_exact()) return refuse("the compartment's code was not decoded");
+  absl::StatusOr<std::vector<bpf::SiteProbe>> probes =
+      bpf::PlanSiteProbes(SiteCallsOf(compartment), kallsyms);
+  if (!probes.ok()) return refuse(std::string(probes.status().message()));
+  TrackingChoice choice{.site_probes = true, .probes = *std::move(probes)};
+  if (choice.probes.empty()) return refuse("the compartment has no allocation or free site");
+  choice.why = absl::StrCat(
+      "kprobes at function+offset work here (",
+      capabilities.Get(bpf::Capability::kKprobeOffset).detail,
+      "): only the compartment's own calls run a program");
+  return choice;
+}
+
+// Site-probe mode: the global free tracepoints only release tracked objects
+// the rest of the kernel frees; the probes do everything else.
+bpf::KmemHookSet FreeHooksForSiteProbes(const Compartment& compartment) {
+  std::vector<std::string> allocators;
+  for (const CallSite& site : compartment.alloc_sites()) allocators.push_back(site.callee);
+  bpf::KmemHookSet set = bpf::KmemHooksFor(allocators, {}, compartment.sites_exact());
+  for (bpf::KmemHook hook : {bpf::KmemHook::kKmalloc, bpf::KmemHook::kKmemCacheAlloc}) {
+    set[hook] = {.needed = false,
+                 .why = "site probes after the compartment's allocation calls instead"};
+  }
+  return set;
+}
+
+// The private heap and free-site rows in site-probe mode.
+std::vector<HookMechanism> DescribeSiteProbes(const bpf::EnforcerConfig& config,
+                                              const std::string& why) {
+  int allocs = 0, frees = 0;
+  for (const bpf::SiteProbe& p : config.site_probes) {
+    (p.kind == bpf::SiteProbeKind::kAlloc ? allocs : frees)++;
+  }
+  return {
+      {.duty = "private heap",
+       .hooks = absl::StrCat(allocs, " site probes"),
+       .kind = HookMechanism::Kind::kKprobe,
+       .exact = true,
+       .can_deny = false,
+       .notes = absl::StrCat(allocs, " call sites: a kprobe after each call of an allocator reads "
+                             "the object in rax, the site is the probe's own; ", why,
+                             "; a hit the kernel skips because another kprobe's handler is "
+                             "running on that CPU is counted by the kprobe (its nmissed), not "
+                             "in missed_runs")},
+      {.duty = "free sites",
+       .hooks = absl::StrCat(frees, " site probes"),
+       .kind = HookMechanism::Kind::kKprobe,
+       .exact = true,
+       .can_deny = false,
+       .notes = absl::StrCat(
+           "exact call sites, tail jumps included: a kprobe at each call or jump of a free "
+           "reads the object (rdi, or rsi for kmem_cache_free) before it runs; one perf "
+           "kprobe per site (kprobe_multi attaches at function entries only); tracked objects "
+           "the rest of the kernel frees are released on ",
+           NeededOf(config.hooks, {bpf::KmemHook::kKfree, bpf::KmemHook::kKmemCacheFree}),
+           "; a free is seen before it happens but cannot be skipped")},
+  };
 }
 
 HookMechanism DescribeKill(uint32_t actions) {
@@ -172,14 +417,20 @@ std::vector<std::string> NotEnforced() {
 
 struct Enforcer::State {
   // Guards everything below except the fields fixed at Attach (options,
-  // kallsyms, kernel_text, final_phase, time_limit_seconds, class_names,
+  // kallsyms, kernel_text, heap_capacity, final_phase, time_limit_seconds, class_names, model,
   // attached_at).
   mutable std::mutex mu;
+  // First, so that it is released last: one enforcer per compartment and scope.
+  std::optional<bpf::CompartmentClaim> claim;
   std::unique_ptr<bpf::EnforcerPrograms> programs;
   std::unique_ptr<bpf::QuarantineGate> gate;  // with QUARANTINE and BPF LSM
   std::unique_ptr<bpf::CensusPrograms> census;  // where BPF iterators load
   Clock::time_point last_census;
   int64_t census_untracked = -1;
+  // Whether a census has ever found one of the compartment's files. Until it
+  // has, "no untracked object" proves nothing: the compartment's objects may
+  // hang off no file at all (nf_tables' rules, a module's own tables).
+  bool census_sees_compartment = false;
   uint64_t verdict_events_lost_reported = 0;
   uint64_t object_events_lost_reported = 0;
   uint64_t missed_runs_reported = 0;
@@ -187,10 +438,15 @@ struct Enforcer::State {
 
   bpf::Kallsyms kallsyms;
   bpf::AddressRange kernel_text;
+  uint32_t heap_capacity = 0;
   Options options;
   policy::FinalPhase final_phase = policy::NO_UNTRACKED_LEFT;
   uint32_t time_limit_seconds = 0;
   std::vector<std::string> class_names;
+  std::optional<AuditionModel> model;  // a copy, for the rules of its leaves
+  // The model's path to each leaf an event named, worked out on first use
+  // (a large tree has too many leaves to describe all of them at attach).
+  mutable std::map<int32_t, std::string> leaf_rules;
   Clock::time_point attached_at;
 
   // Outside `mu`: on_event may call back into the Enforcer.
@@ -199,7 +455,13 @@ struct Enforcer::State {
     for (const Event& e : events) options.on_event(e);
   }
   Event Convert(const o2c_event& raw) const;
+  // Takes one bounded batch of pending events under `mu`, applies the
+  // final-phase condition, and delivers them after releasing it.
+  absl::StatusOr<bpf::PolledEvents> PollBatch();
   std::string ClassName(int32_t label) const;
+  // The model's path to `leaf_id`, "" when no model or no such leaf. With
+  // `mu` held (it fills leaf_rules).
+  std::string LeafRule(int32_t leaf_id) const;
 
   // Attach steps.
   absl::StatusOr<HookMechanism> LoadAudition(const AuditionModel* model);
@@ -218,6 +480,13 @@ struct Enforcer::State {
   // Enters the final phase, confirmed on evidence (or by the operator).
   Event EnterFinalLocked(const std::string& reason);
 };
+
+std::string Enforcer::State::LeafRule(int32_t leaf_id) const {
+  if (!model.has_value()) return "";
+  auto [it, inserted] = leaf_rules.try_emplace(leaf_id);
+  if (inserted) it->second = model->RuleToLeaf(leaf_id);
+  return it->second;
+}
 
 std::string Enforcer::State::ClassName(int32_t label) const {
   return label >= 0 && label < static_cast<int>(class_names.size()) ? class_names[label]
@@ -250,12 +519,14 @@ Event Enforcer::State::Convert(const o2c_event& raw) const {
     case O2C_EVENT_AUDITION:
       e.set_kind(Event::AUDITION);
       e.set_leaf_id(raw.leaf_id);
+      e.set_leaf_rule(LeafRule(raw.leaf_id));
       e.set_verdict(ClassName(raw.label));
       break;
     case O2C_EVENT_VIOLATION: {
       e.set_kind(Event::VIOLATION);
       e.set_violation(static_cast<Event::Violation>(raw.detail));
       e.set_leaf_id(raw.leaf_id);
+      e.set_leaf_rule(LeafRule(raw.leaf_id));
       if (raw.label >= 0) e.set_verdict(ClassName(raw.label));
       if (raw.actions & O2C_ACTION_AUDIT) e.add_actions(Event::ACTION_AUDIT);
       if (raw.actions & O2C_ACTION_KILL) e.add_actions(Event::ACTION_KILL);
@@ -293,11 +564,13 @@ absl::StatusOr<HookMechanism> Enforcer::State::LoadAudition(const AuditionModel*
                          .notes = "no model: the final phase starts at once"};
   }
   class_names = model->class_names();
+  this->model = *model;
   O2C_ASSIGN_OR_RETURN(bpf::EmittedProgram tree,
                        bpf::CompileAudition({&model->tree(), 1}, bpf::AuditionForm::kTailCall,
                                             {.long_jumps = bpf::KernelHasLongJumps()},
                                             "o2c_audition"));
   for (bpf::FreeHook hook : {bpf::FreeHook::kKfree, bpf::FreeHook::kKmemCacheFree}) {
+    if (!programs->HasFreeHook(hook)) continue;
     O2C_ASSIGN_OR_RETURN(bpf::ScopedFd fd,
                          bpf::LoadAudition(tree, bpf::AuditionForm::kTailCall,
                                            programs->AuditionMapFds(hook),
@@ -376,6 +649,7 @@ absl::StatusOr<EnforcerStats> Enforcer::State::StatsLocked() const {
   s.late_auditions = raw[O2C_STAT_LATE_AUDITIONS];
   s.ignored_pointers = raw[O2C_STAT_IGNORED_POINTERS];
   s.heap_incomplete = programs->heap_incomplete();
+  s.heap_capacity = heap_capacity;
   s.final_confirmed = programs->final_confirmed();
   s.census_untracked = census_untracked;
   O2C_ASSIGN_OR_RETURN(bpf::MissedRuns missed, programs->Missed());
@@ -406,12 +680,13 @@ Event Enforcer::State::SetPhaseLocked(Event::Phase phase, const std::string& rea
 bool Enforcer::State::CensusSaysNoneLeftLocked(bool force) {
   if (!census) return false;
   if (!force && Clock::now() - last_census < std::chrono::seconds(1)) {
-    return census_untracked == 0;
+    return census_untracked == 0 && census_sees_compartment;
   }
   last_census = Clock::now();
   absl::StatusOr<bpf::CensusCounts> counts = census->Run();
   census_untracked = counts.ok() ? static_cast<int64_t>(counts->untracked) : -1;
-  return census_untracked == 0;
+  if (counts.ok() && counts->compartment_files > 0) census_sees_compartment = true;
+  return census_untracked == 0 && census_sees_compartment;
 }
 
 Event Enforcer::State::EnterFinalLocked(const std::string& reason) {
@@ -422,6 +697,10 @@ Event Enforcer::State::EnterFinalLocked(const std::string& reason) {
   } else if (CensusSaysNoneLeftLocked(/*force=*/true)) {
     programs->SetFinalConfirmed(true);
     absl::StrAppend(&why, "; confirmed: the census found no object from before the attach");
+  } else if (census && !census_sees_compartment) {
+    absl::StrAppend(&why, "; not confirmed: the census has found none of the compartment's "
+                          "files, so it cannot vouch for objects that hang off none; untracked "
+                          "frees are auditioned late");
   } else {
     absl::StrAppend(&why, census ? absl::StrCat("; not confirmed: the census found ",
                                                 census_untracked,
@@ -516,20 +795,43 @@ absl::StatusOr<std::unique_ptr<Enforcer>> Enforcer::Attach(const Compartment& co
   O2C_ASSIGN_OR_RETURN(bpf::AddressRange kernel_text, kallsyms.KernelText());
 
   const CompartmentRanges ranges = RangesOf(compartment);
-  const bpf::EnforcerConfig config = BuildConfig(ranges, policy, options, flavor, kernel_text);
+  const HeapSize heap_size = ChooseHeapSize(ranges, policy, options);
+  bpf::EnforcerConfig config =
+      BuildConfig(ranges, policy, options, flavor, kernel_text, heap_size.objects);
+  O2C_ASSIGN_OR_RETURN(TrackingChoice tracking,
+                       ChooseTracking(compartment, kallsyms, capabilities, options.tracking));
+  config.site_probe_mode = tracking.site_probes;
+  config.site_probes = tracking.probes;
+  config.hooks = tracking.site_probes ? FreeHooksForSiteProbes(compartment)
+                                      : KmemHooksOf(compartment, options.tracking);
 
   auto state = std::make_unique<State>();
+  O2C_ASSIGN_OR_RETURN(state->claim, bpf::CompartmentClaim::Take(compartment.name(), ranges.code,
+                                                                 options.scope_tgid));
   state->kallsyms = kallsyms;
   state->kernel_text = kernel_text;
   state->options = std::move(options);
+  state->heap_capacity = config.max_tracked;
   state->final_phase = policy.spec().transition().final_phase();
   state->time_limit_seconds = policy.spec().transition().time_limit_seconds();
 
   // Load (nothing attached yet), then the pieces that need the loaded maps.
   O2C_ASSIGN_OR_RETURN(state->programs, bpf::EnforcerPrograms::Load(config));
   EnforcementMechanisms mechanisms;
-  mechanisms.hooks.push_back(DescribePrivateHeap(config, compartment.sites_exact()));
-  mechanisms.hooks.push_back(DescribeFreeSites(config, ranges.free_fallback, capabilities));
+  if (config.site_probe_mode) {
+    for (HookMechanism& row : DescribeSiteProbes(config, tracking.why)) {
+      mechanisms.hooks.push_back(std::move(row));
+    }
+  } else {
+    mechanisms.hooks.push_back(DescribePrivateHeap(config, compartment, heap_size));
+    mechanisms.hooks.push_back(DescribeFreeSites(config, compartment, capabilities));
+    mechanisms.hooks.back().notes += absl::StrCat("; ", tracking.why);
+  }
+  for (HookMechanism& row : DescribeKmemHooks(config)) mechanisms.hooks.push_back(std::move(row));
+  // Objects the heap cannot see being made would look foreign when freed.
+  if (!SummarizeWrappers(compartment, CallSite::Kind::kAlloc).untracked_allocations.empty()) {
+    state->programs->SetHeapIncomplete(true);
+  }
   O2C_ASSIGN_OR_RETURN(HookMechanism audition, state->LoadAudition(model));
   mechanisms.hooks.push_back(std::move(audition));
   mechanisms.hooks.push_back(DescribeKill(config.actions));
@@ -538,6 +840,7 @@ absl::StatusOr<std::unique_ptr<Enforcer>> Enforcer::Attach(const Compartment& co
                                 config.descendants);
   mechanisms.hooks.push_back(DescribeCensus(census.status()));
   if (census.ok()) state->census = std::move(*census);
+  state->census_sees_compartment = heap_size.compartment_files > 0;
   if (config.actions & O2C_ACTION_QUARANTINE) {
     O2C_ASSIGN_OR_RETURN(HookMechanism quarantine,
                          state->AttachQuarantineGate(config.code, capabilities));
@@ -577,20 +880,40 @@ absl::StatusOr<int> Enforcer::Poll(int timeout_ms) {
       return absl::ErrnoToStatus(errno, "enforcer: poll on event_fd");
     }
   }
-  std::vector<Event> pending;
-  int n = 0;
+  O2C_ASSIGN_OR_RETURN(bpf::PolledEvents polled, state_->PollBatch());
+  return polled.delivered;
+}
+
+absl::StatusOr<int> Enforcer::Consume() {
+  size_t capacity = 0;
   {
     std::lock_guard<std::mutex> lock(state_->mu);
     if (!state_->programs) return DetachedError();
-    O2C_ASSIGN_OR_RETURN(n, state_->programs->PollEvents(0, [&](const o2c_event& raw) {
-      pending.push_back(state_->Convert(raw));
-    }));
-    O2C_ASSIGN_OR_RETURN(EnforcerStats stats, state_->StatsLocked());
-    state_->ReportLossesLocked(stats, pending);
-    state_->ApplyFinalPhaseConditionLocked(stats, pending);
+    capacity = state_->programs->RingRecordCapacity();
   }
-  state_->Deliver(pending);
-  return n;
+  int delivered = 0;
+  for (;;) {
+    O2C_ASSIGN_OR_RETURN(bpf::PolledEvents polled, state_->PollBatch());
+    delivered += polled.delivered;
+    if (!polled.more || static_cast<size_t>(delivered) >= capacity) return delivered;
+  }
+}
+
+absl::StatusOr<bpf::PolledEvents> Enforcer::State::PollBatch() {
+  std::vector<Event> pending;
+  bpf::PolledEvents polled;
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    if (!programs) return DetachedError();
+    O2C_ASSIGN_OR_RETURN(polled, programs->PollEvents(0, [&](const o2c_event& raw) {
+      pending.push_back(Convert(raw));
+    }));
+    O2C_ASSIGN_OR_RETURN(EnforcerStats stats, StatsLocked());
+    ReportLossesLocked(stats, pending);
+    ApplyFinalPhaseConditionLocked(stats, pending);
+  }
+  Deliver(pending);
+  return polled;
 }
 
 void Enforcer::EnterFinalPhase(const std::string& reason) {
@@ -633,6 +956,7 @@ void Enforcer::Detach() {
   std::lock_guard<std::mutex> lock(state_->mu);
   state_->gate.reset();
   state_->programs.reset();
+  state_->claim.reset();
 }
 
 }  // namespace o2c

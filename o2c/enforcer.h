@@ -16,11 +16,24 @@
 // What it cannot do, said plainly: a tracepoint sees a free before it
 // happens but cannot skip it, so a violating free is detected and its task
 // killed, never prevented; without BPF LSM quarantine denies nothing
-// (Mechanisms() says which applies here). Tracepoints are used even where
-// fentry and kprobes work (o2c/bpf/loader/kmem_hooks.h says why).
+// (Mechanisms() says which applies here).
+//
+// How it hooks (Options::tracking): only the kmem tracepoints the
+// compartment's sites need (o2c/bpf/kmem_hook_set.h); or, on request where
+// kprobes at function+offset work, kprobes at the compartment's own
+// allocation and free calls, so that nothing outside it pays
+// (o2c/bpf/site_probes_programs.h),
+// with the free tracepoints releasing its objects that other code frees.
+// Never a kprobe or fentry on an allocator or free function itself
+// (o2c/bpf/loader/kmem_hooks.h says why).
 //
 // Attach is all or nothing: on failure nothing stays loaded or attached.
-// Destruction (or Detach) removes everything. Call Poll (or Consume, when
+// Destruction (or Detach) removes everything. Enforcement never outlives the
+// process: nothing is pinned in bpffs, every program, map and link is held
+// by the process's fds only, so a crash or SIGKILL removes it all and no
+// enforcement survives its product. One enforcer per compartment and scope
+// runs on the machine: a second Attach of the same code, from this process
+// or another, for an overlapping scope is refused. Call Poll (or Consume, when
 // event_fd() is readable) regularly: it delivers events and moves to the
 // final phase when the policy says so.
 //
@@ -69,6 +82,10 @@ struct EnforcerStats {
   // Some compartment object may be untracked (map full, uid quota, a missed
   // allocation): verdicts that depend on the heap are downgraded for good.
   bool heap_incomplete = false;
+  // Most live objects the private heap holds: sized at attach from the
+  // compartment's live objects, within the policy's max_tracked_objects
+  // (Mechanisms() says why).
+  uint64_t heap_capacity = 0;
   // The final phase rests on evidence (see Enforcer::Options).
   bool final_confirmed = false;
   // The last census (-1: none ran): file references to compartment objects
@@ -101,6 +118,7 @@ struct HookMechanism {
     kSendSignal,  // bpf_send_signal from the hooks above
     kLsm,         // BPF LSM programs
     kIterator,    // a BPF iterator program, run from user space
+    kKprobe,      // kprobes at the compartment's own call sites
   };
   std::string duty;   // "private heap", "free sites", "audition", "kill", "quarantine", "census"
   std::string hooks;  // what it hooks: "kmalloc, kmem_cache_alloc", LSM hook names, ...
@@ -121,7 +139,8 @@ struct EnforcementMechanisms {
   std::vector<std::string> not_enforced;
 };
 
-// "tp_btf", "raw_tp", "tail call", "bpf_send_signal", "lsm", "none".
+// "tp_btf", "raw_tp", "tail call", "bpf_send_signal", "lsm", "iterator",
+// "kprobe", "none".
 const char* HookMechanismKindName(HookMechanism::Kind kind);
 // One line per hook and one per rule not enforced.
 std::string FormatMechanisms(const EnforcementMechanisms& mechanisms);
@@ -137,6 +156,19 @@ std::string FormatMechanisms(const EnforcementMechanisms& mechanisms);
 // released programs.
 class Enforcer {
  public:
+  // How the private heap and the free sites are hooked.
+  enum class Tracking {
+    // The kmem tracepoints the compartment's sites need (Mechanisms() says
+    // whether site probes would work here; they are not chosen unasked
+    // until they are shown to see every free on every kernel).
+    kAuto,
+    kTracepoints,     // the kmem tracepoints the compartment's sites need
+    kAllTracepoints,  // all four kmem tracepoints, whatever the sites call
+    // kprobes at the compartment's own allocation and free call sites, and
+    // the free tracepoints for its objects freed elsewhere; Attach fails,
+    // saying why, where they cannot be used.
+    kSiteProbes,
+  };
   struct Options {
     // Receives every event, from Attach (the first PHASE), Poll, Consume and
     // EnterFinalPhase, on the calling thread. Moved into the Enforcer and
@@ -162,6 +194,8 @@ class Enforcer {
     // C++ type); probed during Attach if null. Read during Attach only: it
     // need not outlive the call.
     const bpf::KernelCapabilities* capabilities = nullptr;
+    // How to hook the kmem events (benchmarks and tests compare the modes).
+    Tracking tracking = Tracking::kAuto;
   };
 
   // The version of Event's JSON rendering (ToJsonLine's "schema_version").
@@ -169,7 +203,12 @@ class Enforcer {
 
   // Attaches. `model` may be null only if the policy's final phase starts
   // at once (no transition). Errors name what is wrong: a model whose
-  // feature schema differs from the extractor's, a kernel without the hooks.
+  // feature schema differs from the extractor's, a kernel without the hooks;
+  // AlreadyExists, naming the other process, when an enforcer of the same
+  // compartment (the same code ranges) is attached, by any process, for an
+  // overlapping scope (either is the whole system, or both the same
+  // scope_tgid; the claim is a lock under /run/o2c/claims,
+  // o2c/bpf/loader/compartment_claim.h).
   //
   // Ownership: nothing is referenced after Attach returns. The compartment's
   // ranges and the policy's actions, limits and transition are copied into
@@ -188,12 +227,16 @@ class Enforcer {
 
   // Delivers pending events (waiting up to timeout_ms for the first; -1:
   // without limit) and applies the final-phase condition. Returns the
-  // events delivered. The wait holds no lock. FailedPrecondition once
-  // detached.
+  // events delivered. One call delivers a bounded batch, verdicts first (at
+  // most 4096 records of each ring), so that a flood of object events never
+  // holds the caller or grows its memory without end; call it in a loop.
+  // The wait holds no lock. FailedPrecondition once detached.
   absl::StatusOr<int> Poll(int timeout_ms);
-  // Poll without waiting: for a product's own event loop, once event_fd()
-  // is readable.
-  absl::StatusOr<int> Consume() { return Poll(0); }
+  // Delivers what is pending without waiting, batch after batch: for a
+  // product's own event loop, once event_fd() is readable, and for a final
+  // drain. Ends after at most as many events as the rings hold, even if
+  // the kernel refills them meanwhile.
+  absl::StatusOr<int> Consume();
   // An fd (epoll) that is readable when events are pending; owned by the
   // Enforcer and closed by Detach; -1 once detached. Add it to the product's
   // epoll or poll set and call Consume when it is readable.
@@ -227,6 +270,12 @@ class Enforcer {
   // site_address, stack_addresses) as "0x..." strings. Never fails: were
   // the rendering to fail, the object has an "error" field saying why.
   static std::string ToJsonLine(const Event& event);
+  // `stats` in Prometheus' text exposition format (0.0.4): for each metric a
+  // HELP and a TYPE line, then its samples. Every sample is labelled with the
+  // compartment's name; a split counter adds one bounded label (hook,
+  // verdict or channel), never a pid or an address. docs/events.md lists
+  // the metrics. Pure: call it with Stats() from any thread.
+  static std::string PrometheusText(const EnforcerStats& stats, const std::string& compartment);
 
  private:
   struct State;

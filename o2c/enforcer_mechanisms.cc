@@ -14,6 +14,7 @@ const char* HookMechanismKindName(HookMechanism::Kind kind) {
     case HookMechanism::Kind::kSendSignal: return "bpf_send_signal";
     case HookMechanism::Kind::kLsm: return "lsm";
     case HookMechanism::Kind::kIterator: return "iterator";
+    case HookMechanism::Kind::kKprobe: return "kprobe";
   }
   return "?";
 }

@@ -5,6 +5,7 @@
 #include <bpf/bpf.h>
 #include <signal.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -184,8 +185,10 @@ TEST_F(EnforcerTest, OldPipesAreAuditionedNewOnesTracked) {
   ASSERT_THAT(loaded, IsOk());
   auto& [policy, compartment] = *loaded;
   std::vector<Pipe> old_pipes = OpenPipes(25);
-  auto enforcer =
-      Enforcer::Attach(compartment, policy, model_.get(), *kallsyms_, Scoped(getpid()));
+  // The tracepoint mode's rows; enforcer_tracking_test covers site probes.
+  Enforcer::Options options = Scoped(getpid());
+  options.tracking = Enforcer::Tracking::kTracepoints;
+  auto enforcer = Enforcer::Attach(compartment, policy, model_.get(), *kallsyms_, options);
   ASSERT_THAT(enforcer, IsOk());
   const EnforcementMechanisms& mechanisms = (*enforcer)->Mechanisms();
   std::cout << FormatMechanisms(mechanisms);
@@ -196,25 +199,33 @@ TEST_F(EnforcerTest, OldPipesAreAuditionedNewOnesTracked) {
   const HookMechanism* free_sites = FindDuty(mechanisms, "free sites");
   ASSERT_NE(free_sites, nullptr);
   EXPECT_EQ(free_sites->kind, tp_btf ? HookMechanism::Kind::kTpBtf : HookMechanism::Kind::kRawTp);
-  EXPECT_EQ(free_sites->hooks, "kfree, kmem_cache_free");
+  // Only the hooks the compartment's sites need: fs/pipe.c kmallocs and
+  // kfrees, so nothing runs on kmem_cache_alloc / kmem_cache_free.
+  EXPECT_EQ(free_sites->hooks, "kfree");
+  const HookMechanism* cache_free = FindDuty(mechanisms, "kmem hook kmem_cache_free");
+  ASSERT_NE(cache_free, nullptr);
+  EXPECT_EQ(cache_free->kind, HookMechanism::Kind::kNone);
+  EXPECT_THAT(cache_free->notes, HasSubstr("not attached"));
   EXPECT_FALSE(free_sites->can_deny);
-  // Exact only where every free is a call the kernel reports at its own
-  // site; a tail-jumping free makes it fall back to the code ranges.
-  EXPECT_THAT(free_sites->notes, HasSubstr(free_sites->exact ? "exact call sites"
-                                                             : "any call inside compartment code"));
-  if (!compartment.sites_exact()) {
-    EXPECT_FALSE(free_sites->exact);
+  // Exact wherever the code was read, tail-jumping frees included: they are
+  // reported at the calls of their function, which are sites of their own.
+  EXPECT_EQ(free_sites->exact, compartment.sites_exact());
+  EXPECT_THAT(free_sites->notes,
+              HasSubstr(free_sites->exact ? "exact: " : "approximate: the code could not be read"));
+  for (const TailJump& t : compartment.tail_jumps()) {
+    EXPECT_THAT(free_sites->notes, HasSubstr(absl::StrCat("calls of ", t.function)));
   }
   const HookMechanism* heap = FindDuty(mechanisms, "private heap");
   ASSERT_NE(heap, nullptr);
   EXPECT_EQ(heap->exact, compartment.sites_exact());
-  EXPECT_THAT(heap->notes, HasSubstr(absl::StrCat(compartment.alloc_sites().size(), " call sites")))
+  EXPECT_THAT(heap->notes,
+              HasSubstr(absl::StrCat("exact: ", compartment.alloc_sites().size(), " direct call sites")))
       << "the alloc sites become one range each";
   EXPECT_THAT(free_sites->notes, HasSubstr("cannot be skipped"));
   EXPECT_THAT(FormatMechanisms(mechanisms),
               HasSubstr(absl::StrCat("free sites: ", flavor, " on kfree")));
   if (features_->Has(bpf::Capability::kKprobe)) {
-    EXPECT_THAT(free_sites->notes, HasSubstr("kprobes and fentry work here but are not used"));
+    EXPECT_THAT(free_sites->notes, HasSubstr("kprobes work here: Options::tracking = kSiteProbes"));
   }
   const HookMechanism* audition = FindDuty(mechanisms, "audition");
   ASSERT_NE(audition, nullptr);
@@ -300,12 +311,18 @@ TEST_F(EnforcerTest, BenignWorkloadWithAttachOnTheFlyHasNoViolations) {
   EXPECT_EQ(stats->violations, 0u);
   EXPECT_EQ(stats->audition_kernel, 0u);
   EXPECT_GT(stats->tracked, 100000u);
-  EXPECT_EQ(stats->live_tracked(), 0u) << "every tracked pipe object was freed";
-  // Every untracked free at a free site was auditioned. The free hooks are
-  // attached before the allocation hooks, so the window open then (64 pipes,
-  // 2 objects each, one pipe perhaps between close and reopen) is untracked
-  // and auditioned when closed; pipes opened between the two attaches are
-  // too. Kernel-side misses (runs the kernel skipped) are counted, not hidden.
+  // Every tracked pipe object was freed; a free run the kernel skipped
+  // leaves its object tracked (a stale entry, never a verdict), and is
+  // counted. In the emulated guest some thousands of free runs are skipped,
+  // and now and then one of them is a pipe's.
+  EXPECT_LE(stats->live_tracked(), stats->missed_frees);
+  if (stats->missed_frees == 0) {
+    EXPECT_EQ(stats->live_tracked(), 0u);
+  }
+  // Every untracked free at a free site was auditioned: the window open
+  // before the attach (64 pipes, 2 objects each, one pipe perhaps between
+  // close and reopen) is untracked and auditioned when closed. Kernel-side
+  // misses (runs the kernel skipped) are counted, not hidden.
   EXPECT_EQ(stats->audition_own + stats->audition_kernel, stats->untracked_frees);
   EXPECT_GE(stats->audition_own, 126u);
   EXPECT_EQ(stats->map_full + stats->events_lost, 0u);
@@ -341,7 +358,11 @@ TEST_F(EnforcerTest, BenignWorkloadInTheFinalPhaseIsNeverKilled) {
   EXPECT_EQ(stats->violations, 0u);
   EXPECT_EQ(stats->untracked_frees, 0u);
   EXPECT_EQ(stats->tracked, 100000u);
-  EXPECT_EQ(stats->live_tracked(), 0u);
+  // A skipped free run leaves its object tracked (counted; never a verdict).
+  EXPECT_LE(stats->live_tracked(), stats->missed_frees);
+  if (stats->missed_frees == 0) {
+    EXPECT_EQ(stats->live_tracked(), 0u);
+  }
 }
 
 TEST_F(EnforcerTest, ForeignFreesInTheFinalPhaseKillTheTask) {
@@ -359,6 +380,9 @@ TEST_F(EnforcerTest, ForeignFreesInTheFinalPhaseKillTheTask) {
   // pipe from before the attach).
   Enforcer::Options options = Scoped(child);
   options.confirm_final_without_census = true;
+  // A tracepoint's stack holds the free site's return address (a site
+  // probe's stops at the call); enforcer_tracking_test kills with both.
+  options.tracking = Enforcer::Tracking::kTracepoints;
   auto enforcer = Enforcer::Attach(compartment, policy, nullptr, *kallsyms_, options);
   ASSERT_THAT(enforcer, IsOk());
   EXPECT_EQ((*enforcer)->phase(), Event::FINAL);
@@ -493,6 +517,46 @@ TEST_F(EnforcerTest, TinyLimitsReportFullMapAndLostEvents) {
   EXPECT_EQ(reported, stats->events_lost);
 }
 
+TEST_F(EnforcerTest, TheHeapIsSizedFromTheCompartmentsLiveObjects) {
+  // Few live pipes: the floor. Many: four times what the census counts.
+  {
+    auto enforcer = AttachScoped("testdata/policies/pipe.policy", Scoped(getpid()));
+    ASSERT_THAT(enforcer, IsOk());
+    auto stats = (*enforcer)->Stats();
+    ASSERT_THAT(stats, IsOk());
+    EXPECT_EQ(stats->heap_capacity, 16384u);
+    const HookMechanism* heap = FindDuty((*enforcer)->Mechanisms(), "private heap");
+    ASSERT_NE(heap, nullptr);
+    EXPECT_THAT(heap->notes, HasSubstr("sized for 16384 objects"));
+    EXPECT_THAT(heap->notes, HasSubstr("at most the policy's max_tracked_objects 65536"));
+    EXPECT_THAT(heap->notes, HasSubstr("at most 8192 per uid"));
+  }
+  constexpr int kPipes = 2500;  // 5000 file references, 20000 objects of room
+  rlimit files;
+  ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &files), 0);
+  rlimit more = {2 * kPipes + 1000, std::max<rlim_t>(files.rlim_max, 2 * kPipes + 1000)};
+  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &more), 0);
+  std::vector<Pipe> pipes = OpenPipes(kPipes);
+  auto enforcer = AttachScoped("testdata/policies/pipe.policy", Scoped(getpid()));
+  ASSERT_THAT(enforcer, IsOk());
+  auto stats = (*enforcer)->Stats();
+  ASSERT_THAT(stats, IsOk());
+  std::cout << FindDuty((*enforcer)->Mechanisms(), "private heap")->notes << "\n";
+  // Also the test runner's own pipes, if its output is one.
+  EXPECT_GE(stats->heap_capacity, 4u * 2 * kPipes);
+  EXPECT_LE(stats->heap_capacity, 4u * (2 * kPipes + 16));
+  EXPECT_EQ(stats->heap_capacity % 4, 0u);
+  CloseAll(pipes);
+  (*enforcer)->Detach();
+  setrlimit(RLIMIT_NOFILE, &files);
+  // The policy's ceiling holds: pipe_tiny_limits.policy allows 8.
+  auto tiny = AttachScoped("testdata/policies/pipe_tiny_limits.policy", Scoped(getpid()));
+  ASSERT_THAT(tiny, IsOk());
+  auto tiny_stats = (*tiny)->Stats();
+  ASSERT_THAT(tiny_stats, IsOk());
+  EXPECT_EQ(tiny_stats->heap_capacity, 8u);
+}
+
 TEST_F(EnforcerTest, FailedAttachLeavesNothingBehind) {
   auto loaded = Load("testdata/policies/pipe.policy");
   ASSERT_THAT(loaded, IsOk());
@@ -507,13 +571,14 @@ TEST_F(EnforcerTest, FailedAttachLeavesNothingBehind) {
               StatusIs(absl::StatusCode::kFailedPrecondition,
                        HasSubstr("feature 3 is 'renamed'")));
   // So is a model of another version of the extractor, under the same names.
-  ml::FeatureSchema v2 = bpf::ExtractorFeatureSchema();
-  v2.extractor_version = O2C_FEATURES_VERSION + 1;
-  auto newer = AuditionModel::Create(model_->tree(), v2, {"kernel", "own"});
+  ml::FeatureSchema next_version = bpf::ExtractorFeatureSchema();
+  next_version.extractor_version = O2C_FEATURES_VERSION + 1;
+  auto newer = AuditionModel::Create(model_->tree(), next_version, {"kernel", "own"});
   ASSERT_THAT(newer, IsOk());
   EXPECT_THAT(Enforcer::Attach(compartment, policy, &*newer, *kallsyms_, Scoped(getpid())),
               StatusIs(absl::StatusCode::kFailedPrecondition,
-                       HasSubstr("trained on features of extractor v2")));
+                       HasSubstr(absl::StrCat("trained on features of extractor v",
+                                              O2C_FEATURES_VERSION + 1))));
   // A tree too large to load fails after the tracking programs loaded.
   std::mt19937_64 rng(7);
   bpf::RandomTreeOptions big{.nodes = 400001, .max_depth = 40,
@@ -557,7 +622,9 @@ TEST_F(EnforcerTest, DetachRemovesEveryProgram) {
   auto enforcer = AttachScoped("testdata/policies/pipe.policy", Scoped(getpid()));
   ASSERT_THAT(enforcer, IsOk());
   std::vector<uint32_t> ids = (*enforcer)->ProgramIds();
-  EXPECT_GE(ids.size(), 6u);
+  // fs/pipe.c kmallocs and kfrees: an allocation hook, a free hook, its
+  // verdict continuation and its tree at least.
+  EXPECT_GE(ids.size(), 4u);
   (*enforcer)->Detach();
   EXPECT_THAT((*enforcer)->Stats(), StatusIs(absl::StatusCode::kFailedPrecondition,
                                              HasSubstr("detached")));

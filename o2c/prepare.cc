@@ -18,6 +18,7 @@
 #include "o2c/bpf/codegen/tree_program.h"
 #include "o2c/bpf/kernel/kallsyms.h"
 #include "o2c/bpf/loader/kmem_hooks.h"
+#include "o2c/bpf/loader/slab_lookup.h"
 #include "o2c/bpf/profiler.h"
 #include "o2c/bpf/profiler_programs.h"
 #include "o2c/compartment.h"
@@ -27,6 +28,7 @@
 #include "o2c/ml/cart.h"
 #include "o2c/ml/dataset_csv.h"
 #include "o2c/ml/dataset_file.h"
+#include "o2c/ml/explain.h"
 #include "o2c/ml/split.h"
 
 namespace o2c {
@@ -54,8 +56,11 @@ absl::StatusOr<bpf::ProfilerConfig> ProfilerConfigFor(const Compartment& compart
   config.code = ranges.code;
   config.alloc_sites = ranges.alloc_sites;
   config.free_sites = ranges.free_sites;
+  config.alloc_wrappers = ranges.alloc_wrappers;
   config.negative_rate = options.negative_rate;
   config.raw_words = options.raw_words;
+  // A raw record is 8 KiB: room for bursts of them (the default holds 512).
+  if (options.raw_words) config.ringbuf_bytes = 1u << 26;
   if (policy.spec().limits().max_tracked_objects() > 0) {
     config.max_tracked = policy.spec().limits().max_tracked_objects();
   }
@@ -156,10 +161,26 @@ ml::Dataset FeatureDataset(const std::vector<o2c_sample>& samples) {
                        [](const o2c_sample& s, int f) { return s.features[f]; });
 }
 
-// The raw words (RawWordsSchema).
-ml::Dataset RawWordsDataset(const std::vector<o2c_sample>& samples) {
+// Which function freed each sample's object (o2c_sample.hook), in the
+// dataset's row order.
+std::vector<int64_t> FreePaths(const std::vector<o2c_sample>& samples) {
+  std::vector<int64_t> paths;
+  paths.reserve(samples.size());
+  for (const o2c_sample& s : samples) {
+    paths.push_back(s.hook == 0 ? kFreePathKfree : kFreePathKmemCacheFree);
+  }
+  return paths;
+}
+
+// The raw words (RawWordsSchema): `raw` holds O2C_PROFILE_RAW_WORDS per
+// sample, in the samples' order.
+ml::Dataset RawWordsDataset(const std::vector<o2c_sample>& samples,
+                            const std::vector<uint64_t>& raw) {
+  const o2c_sample* first = samples.data();
   return SampleDataset(samples, RawWordsSchema(O2C_PROFILE_RAW_WORDS), O2C_PROFILE_RAW_WORDS,
-                       [](const o2c_sample& s, int w) { return static_cast<int64_t>(s.raw[w]); });
+                       [&](const o2c_sample& s, int w) {
+                         return static_cast<int64_t>(raw[(&s - first) * O2C_PROFILE_RAW_WORDS + w]);
+                       });
 }
 
 ProfileStats NamedStats(const bpf::ProfilerStats& stats) {
@@ -181,6 +202,7 @@ static_assert(O2C_PSTAT_COUNT == 10, "a new profiler counter needs a ProfileStat
 // What profiling saw.
 struct Profile {
   std::vector<o2c_sample> samples;
+  std::vector<uint64_t> raw_words;  // O2C_PROFILE_RAW_WORDS per sample, if asked for
   ProfileStats stats;
   double seconds = 0;
 };
@@ -200,8 +222,9 @@ absl::StatusOr<Profile> ProfileWorkload(const Compartment& compartment, const Po
 
   Profile result;
   PrepareProgress progress;
-  auto collect = [&](const o2c_sample& s) {
+  auto collect = [&](const o2c_sample& s, absl::Span<const __u64> raw) {
     result.samples.push_back(s);
+    result.raw_words.insert(result.raw_words.end(), raw.begin(), raw.end());
     (s.label == O2C_LABEL_OWN ? progress.own_samples : progress.kernel_samples)++;
   };
   const Clock::time_point start = Clock::now();
@@ -273,15 +296,35 @@ absl::Status CheckBothClasses(const Policy& policy, const Compartment& compartme
   return absl::OkStatus();
 }
 
-// Trains on a held-out split, evaluates on the rest and cross-validates on
-// everything; fills r.model, r.held_out and r.cross_validation.
+// What the held-out rows (`split.test`, the last ones recorded) say beyond
+// the confusion matrix: per free path, and which features decided.
+void EvaluateHeldOutInDepth(const ml::DecisionTree& tree, ml::Criterion criterion,
+                            const ml::Classifier& classify, const ml::Dataset& test,
+                            const ml::Split& split, PrepareResult& r) {
+  std::vector<int64_t> test_paths;
+  for (int32_t row : split.test) test_paths.push_back(r.free_path[row]);
+  r.held_out_rows = test.num_rows();
+  r.held_out_by_path = ml::EvaluateByGroup(classify, test, test_paths);
+  r.importances = ml::FeatureImportances(tree, criterion);
+  r.path_shares = ml::PathShares(tree, test);
+}
+
+// The dataset as written to dataset.{csv,o2cd}: the features, then the
+// free_path column.
+ml::Dataset DatasetWithFreePath(const PrepareResult& r) {
+  return r.dataset.WithColumn(FreePathSpec(), r.free_path);
+}
+
+// Trains on the earlier rows, evaluates on the later ones (held out by time)
+// and cross-validates on contiguous blocks; fills r.model, r.held_out and
+// r.cross_validation.
 absl::Status TrainAndEvaluate(const Policy& policy, const Compartment& compartment,
                               const PrepareOptions& options, PrepareResult& r) {
   ml::CartOptions cart;
   cart.max_depth = options.max_depth;
   cart.balanced_class_weights = options.balanced;
   cart.seed = options.seed;
-  ml::Split split = ml::TrainTestSplit(r.dataset.num_rows(), options.test_fraction, options.seed);
+  ml::Split split = ml::ChronologicalSplit(r.dataset.num_rows(), options.test_fraction);
   ml::Dataset train = r.dataset.Subset(split.train);
   ml::Dataset test = r.dataset.Subset(split.test);
   O2C_ASSIGN_OR_RETURN(ml::DecisionTree tree, ml::TrainCart(train, cart));
@@ -289,6 +332,7 @@ absl::Status TrainAndEvaluate(const Policy& policy, const Compartment& compartme
     return tree.Predict(x).label;
   };
   r.held_out = ml::Evaluate(classify, test);
+  EvaluateHeldOutInDepth(tree, cart.criterion, classify, test, split, r);
   ml::Fit fit = [&cart](const ml::Dataset& part) -> absl::StatusOr<ml::Classifier> {
     O2C_ASSIGN_OR_RETURN(ml::DecisionTree t, ml::TrainCart(part, cart));
     return ml::Classifier([t = std::move(t)](absl::Span<const int64_t> x) {
@@ -296,8 +340,10 @@ absl::Status TrainAndEvaluate(const Policy& policy, const Compartment& compartme
     });
   };
   if (options.folds >= 2 && r.dataset.num_rows() >= options.folds) {
-    O2C_ASSIGN_OR_RETURN(r.cross_validation,
-                         ml::CrossValidate(r.dataset, options.folds, options.seed, fit));
+    O2C_ASSIGN_OR_RETURN(
+        r.cross_validation,
+        ml::CrossValidateFolds(r.dataset, ml::BlockedKFoldSplits(r.dataset.num_rows(), options.folds),
+                               fit));
   }
   O2C_ASSIGN_OR_RETURN(AuditionModel model,
                        AuditionModel::Create(std::move(tree), r.dataset.schema,
@@ -323,7 +369,7 @@ absl::Status WriteDataFiles(const std::string& dir, PrepareResult& r) {
     r.files.push_back(path(binary));
     return absl::OkStatus();
   };
-  O2C_RETURN_IF_ERROR(write_dataset(r.dataset, "dataset.csv", "dataset.o2cd"));
+  O2C_RETURN_IF_ERROR(write_dataset(DatasetWithFreePath(r), "dataset.csv", "dataset.o2cd"));
   if (r.raw_dataset) {
     O2C_RETURN_IF_ERROR(write_dataset(*r.raw_dataset, "dataset_raw.csv", "dataset_raw.o2cd"));
   }
@@ -344,6 +390,14 @@ const std::vector<std::string>& AuditionClassNames() {
   return *names;
 }
 
+const ml::FeatureSpec& FreePathSpec() {
+  static const auto* spec = new ml::FeatureSpec{
+      kFreePathColumn,
+      "which function freed the object (describes the sample, never a feature)",
+      {{kFreePathKfree, "kfree"}, {kFreePathKmemCacheFree, "kmem_cache_free"}}};
+  return *spec;
+}
+
 absl::StatusOr<PrepareResult> Prepare(const Policy& policy, const PrepareOptions& options) {
   O2C_RETURN_IF_ERROR(MakeOutputDir(options.out_dir));
   O2C_ASSIGN_OR_RETURN(bpf::Kallsyms kallsyms, bpf::Kallsyms::FromFile());
@@ -356,9 +410,12 @@ absl::StatusOr<PrepareResult> Prepare(const Policy& policy, const PrepareOptions
   r.stats = profile.stats;
   r.profile_seconds = profile.seconds;
   r.dataset = FeatureDataset(profile.samples);
+  r.free_path = FreePaths(profile.samples);
+  r.slab_lookup = bpf::RunningKernelSlabLookup().why;
   O2C_RETURN_IF_ERROR(CheckBothClasses(policy, compartment, options, r.dataset, r.stats));
-  if (options.raw_words) r.raw_dataset = RawWordsDataset(profile.samples);
+  if (options.raw_words) r.raw_dataset = RawWordsDataset(profile.samples, profile.raw_words);
   profile.samples = {};
+  profile.raw_words = {};
 
   O2C_RETURN_IF_ERROR(TrainAndEvaluate(policy, compartment, options, r));
   O2C_RETURN_IF_ERROR(WriteDataFiles(options.out_dir, r));

@@ -16,17 +16,26 @@
 // model cannot learn the labelling rule itself. Profiling is system-wide:
 // every process's frees count, not only the workload's.
 //
+// Evaluation is held out by time: samples stay in the order the profiler
+// recorded them, and the model is scored on the last stretch of them (and
+// cross-validated on contiguous blocks), never on rows shuffled among their
+// near-copies from the same burst; per free path too, with confidence
+// intervals.
+//
 // Prepare prints nothing; progress goes to PrepareOptions::on_progress. It
 // writes the data the enforcer and later training read, into out_dir:
-// dataset.csv, dataset.o2cd, model.o2cm (and dataset_raw.{csv,o2cd} with raw
-// words). Presentation (a report, metrics text, a picture of the tree) is the
-// caller's, from the returned PrepareResult.
+// dataset.csv, dataset.o2cd (with a free_path column, which is no feature:
+// `o2c train` drops it, `o2c evaluate` reports per path with it),
+// model.o2cm (and dataset_raw.{csv,o2cd} with raw words). Presentation (a
+// report, metrics text, a picture of the tree) is the caller's, from the
+// returned PrepareResult.
 #ifndef O2C_PREPARE_H_
 #define O2C_PREPARE_H_
 
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -50,6 +59,14 @@ inline constexpr int kPreparePositive = kKernelLabel;
 
 // {"kernel", "own"}, index = label. A static list, valid forever.
 const std::vector<std::string>& AuditionClassNames();
+
+// The dataset column that says which function freed each sample's object.
+// It describes the row, not the object: never a feature (features.h).
+inline constexpr char kFreePathColumn[] = "free_path";
+inline constexpr int64_t kFreePathKfree = 0;
+inline constexpr int64_t kFreePathKmemCacheFree = 1;
+// The free_path column's spec: its name, meaning and value names.
+const ml::FeatureSpec& FreePathSpec();
 
 // How profiling is going, while the workload runs.
 struct PrepareProgress {
@@ -80,8 +97,8 @@ struct PrepareOptions {
   uint32_t negative_rate = 64;  // keep 1 in N frees by the rest of the kernel
   int max_depth = 8;            // CART depth limit
   bool balanced = false;        // CART class weights inverse to class frequency
-  double test_fraction = 0.2;   // held-out rows
-  int folds = 5;                // k of the k-fold cross-validation (0: none)
+  double test_fraction = 0.2;   // held-out rows: the last ones recorded
+  int folds = 5;                // k contiguous blocks of cross-validation (0: none)
   uint64_t seed = 1;            // splits
   bool raw_words = false;       // also build raw_dataset: the object's first 8-byte words
   bool check_in_kernel = true;  // run the compiled tree over the dataset in the kernel
@@ -93,11 +110,20 @@ struct PrepareOptions {
 struct PrepareResult {
   std::string compartment_name;         // the resolved compartment's
   bool exact_free_sites = false;        // free sites are exact call sites (else code ranges)
-  ml::Dataset dataset;                  // the extractor's features
+  std::string slab_lookup;              // how the extractor found objects' slabs here
+  ml::Dataset dataset;                  // the extractor's features, in recorded order
+  std::vector<int64_t> free_path;       // per dataset row: kFreePathKfree or ...KmemCacheFree
   std::optional<ml::Dataset> raw_dataset;  // raw words (PrepareOptions::raw_words)
   std::optional<AuditionModel> model;   // trained on the training split
   ml::ConfusionMatrix held_out;         // on the held-out split
-  std::optional<ml::CrossValidationResult> cross_validation;
+  int held_out_rows = 0;                // the last held_out_rows of dataset
+  // The held-out split per free path (key: kFreePath*).
+  std::map<int64_t, ml::ConfusionMatrix> held_out_by_path;
+  // What carries the model's decision: impurity importances per feature, and
+  // the share of held-out rows whose path compares each feature.
+  std::vector<double> importances;
+  std::vector<double> path_shares;
+  std::optional<ml::CrossValidationResult> cross_validation;  // blocked folds
   ProfileStats stats;
   double profile_seconds = 0;
   // In-kernel check: rows run through the compiled tree, and disagreements

@@ -88,6 +88,22 @@ TEST_F(PrepareTest, PipeCompartmentGivesBothClassesAModelAndAgreement) {
   auto back = ml::ReadDataset(out + "/dataset.o2cd");
   ASSERT_THAT(back, IsOk());
   EXPECT_EQ(back->num_rows(), d.num_rows());
+  // The files carry each row's free path after the features; it comes off
+  // as the column it is, leaving exactly the features.
+  std::optional<std::vector<int64_t>> paths = back->TakeColumn(kFreePathColumn);
+  ASSERT_TRUE(paths.has_value());
+  EXPECT_EQ(*paths, r->free_path);
+  EXPECT_EQ(back->schema, d.schema);
+
+  // Held out by time, and scored per free path: pipe.c kfrees its objects.
+  EXPECT_EQ(r->held_out_rows, r->held_out.total());
+  int64_t per_path = 0;
+  for (const auto& [path, m] : r->held_out_by_path) per_path += m.total();
+  EXPECT_EQ(per_path, r->held_out.total());
+  EXPECT_TRUE(r->held_out_by_path.count(kFreePathKfree));
+  EXPECT_EQ(r->importances.size(), static_cast<size_t>(d.num_features()));
+  EXPECT_EQ(r->path_shares.size(), static_cast<size_t>(d.num_features()));
+  EXPECT_GT(*std::max_element(r->path_shares.begin(), r->path_shares.end()), 0.0);
   auto model = AuditionModel::Load(out + "/model.o2cm", bpf::ExtractorFeatureSchema());
   ASSERT_THAT(model, IsOk());
   EXPECT_THAT(model->description(), HasSubstr("o2c features v"));

@@ -6,6 +6,8 @@ set -euo pipefail
 packages=(
   # build
   bazel-bootstrap build-essential clang llvm
+  # the CMake consumer of the installed library (examples/cmake_consumer/)
+  cmake pkg-config
   # BPF toolchain and libraries (shared and static)
   bpftool libbpf-dev libelf-dev zlib1g-dev
   # C++ libraries
@@ -13,10 +15,13 @@ packages=(
   libgtest-dev libgmock-dev googletest libbenchmark-dev libzydis-dev
   # tree pictures, model comparison
   graphviz python3 python3-sklearn
+  # a reader of Prometheus' text format, for the stats test
+  python3-prometheus-client
   # VM tier: Debian's stock kernel under qemu, busybox initramfs, module builds
   qemu-system-x86 busybox-static cpio xz-utils zstd kmod dwarves
-  # real workloads nobody here wrote (the enforcer stress test)
-  stress-ng
+  # real workloads nobody here wrote (the enforcer stress test; the
+  # nf_tables, IPv6 and route-classifier components' own tools and traffic)
+  stress-ng nftables iproute2 iputils-ping apache2-utils curl
 )
 
 if [[ $(id -u) -ne 0 ]]; then

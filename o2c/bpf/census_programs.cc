@@ -56,8 +56,12 @@ absl::StatusOr<std::unique_ptr<CensusPrograms>> CensusPrograms::Load(
     const std::vector<AddressRange>& code, const HeapMapFds& heap, uint32_t tgid,
     bool descendants) {
   // The bucket index hashes into the tracker's bucket array: the census must
-  // use the same mask, which the array's size gives.
-  O2C_ASSIGN_OR_RETURN(bpf_map_info buckets, MapInfo(heap.tracked, "tracked"));
+  // use the same mask, which the array's size gives. Without a heap, the
+  // program's own one-bucket maps stay empty.
+  bpf_map_info buckets = {.max_entries = 1};
+  if (heap.tracked >= 0) {
+    O2C_ASSIGN_OR_RETURN(buckets, MapInfo(heap.tracked, "tracked"));
+  }
   if (buckets.max_entries == 0 || (buckets.max_entries & (buckets.max_entries - 1)) != 0) {
     return absl::InvalidArgumentError(absl::StrCat(
         "census: the heap's map 'tracked' has ", buckets.max_entries,
@@ -73,10 +77,13 @@ absl::StatusOr<std::unique_ptr<CensusPrograms>> CensusPrograms::Load(
   ro->target_tgid = tgid;
   ro->scope_descendants = descendants;
   ro->o2c_heap_bucket_mask = buckets.max_entries - 1;
-  O2C_RETURN_IF_ERROR(ReuseMap(skel->maps.tracked, heap.tracked, "tracked"));
-  O2C_RETURN_IF_ERROR(ReuseMap(skel->maps.tracked_counts, heap.tracked_counts, "tracked_counts"));
-  O2C_RETURN_IF_ERROR(
-      ReuseMap(skel->maps.tracked_overflow, heap.tracked_overflow, "tracked_overflow"));
+  if (heap.tracked >= 0) {
+    O2C_RETURN_IF_ERROR(ReuseMap(skel->maps.tracked, heap.tracked, "tracked"));
+    O2C_RETURN_IF_ERROR(
+        ReuseMap(skel->maps.tracked_counts, heap.tracked_counts, "tracked_counts"));
+    O2C_RETURN_IF_ERROR(
+        ReuseMap(skel->maps.tracked_overflow, heap.tracked_overflow, "tracked_overflow"));
+  }
   O2C_RETURN_IF_ERROR(LoadSkeleton("census: load", [&] { return census_bpf__load(skel); }));
   bpf_link* link = bpf_program__attach_iter(skel->progs.census_task_file, nullptr);
   if (!link) {

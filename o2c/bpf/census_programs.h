@@ -33,7 +33,8 @@ struct CensusCounts {
 class CensusPrograms {
  public:
   // Loads the census for the compartment `code` (any order), sharing
-  // `heap`'s maps. `tgid`: only that process's files (0: every task's);
+  // `heap`'s maps; with default HeapMapFds (no heap), every live object of
+  // the compartment counts as untracked: a count before any heap exists. `tgid`: only that process's files (0: every task's);
   // `descendants`: and those of every process it started.
   // Errors name the map or the verifier's complaint; a kernel without BPF
   // task_file iterators is FailedPrecondition.

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The enforcer's kernel side: the compartment's private heap and its free
  * sites, on the four kmem tracepoints (tp_btf, or raw_tp where tp_btf cannot
- * read the object pointer; the loader enables one flavour). Tracepoints,
- * not kprobes or fentry, even where those work: see kmem_hooks.h.
+ * read the object pointer; the loader enables one flavour), or, on request
+ * where kprobes at function+offset work, on kprobes at the compartment's own
+ * call sites (site-probe mode, at the end of this file). Never a kprobe or fentry
+ * on an allocator or free function: see kmem_hooks.h.
  *
  * - allocation at a compartment allocation site: track the object (unless
  *   the heap or the allocating uid's quota is full: then the heap is
@@ -305,6 +307,40 @@ static __always_inline void on_alloc(__u64 call_site, __u64 ptr, __u64 size,
   }
 }
 
+/* A free of `ptr` from `call_site`: a tracked object leaves the private
+ * heap. True when nothing more is to be done: it was tracked, is no object
+ * (ZERO_OR_NULL_PTR) or the task is out of scope. */
+static __always_inline bool release_tracked(__u64 call_site, __u64 ptr)
+{
+  struct o2c_object info;
+  struct o2c_event *e;
+  bool by_kernel;
+
+  if (ptr <= O2C_ZERO_OR_NULL_MAX) {
+    if (ptr)
+      o2c_count(O2C_STAT_IGNORED_POINTERS);
+    return true;
+  }
+  if (out_of_scope())
+    return true;
+  if (!o2c_untrack(ptr, &info))
+    return false;
+  by_kernel = !in_ranges(code_ranges, nr_code, call_site);
+
+  if (uid_quota)
+    uncharge_uid(info.uid);
+  o2c_count(by_kernel ? O2C_STAT_FREED_BY_KERNEL : O2C_STAT_FREED_OWN);
+  if (object_events) {
+    e = object_reserve(O2C_EVENT_FREED, ptr, call_site);
+    if (e) {
+      e->detail = by_kernel;
+      e->size = info.size;
+      o2c_event_submit(e, O2C_STAT_OBJECT_EVENTS);
+    }
+  }
+  return true;
+}
+
 /* `cache` is the object's slab cache, or NULL for kfree (size unknown).
  * `scratch` and `prog_array` are `hook`'s. */
 static __always_inline void on_free(void *ctx, void *prog_array, void *scratch, __u32 hook,
@@ -312,35 +348,12 @@ static __always_inline void on_free(void *ctx, void *prog_array, void *scratch, 
 {
   struct o2c_extractor_config cfg = o2c_compartment_extractor();
   struct o2c_pending *p;
-  struct o2c_object info;
   struct o2c_audition *a;
-  struct o2c_event *e;
   __u32 zero = 0, flags = 0;
   __s64 size;
 
-  if (ptr <= O2C_ZERO_OR_NULL_MAX) {
-    if (ptr)
-      o2c_count(O2C_STAT_IGNORED_POINTERS);
+  if (release_tracked(call_site, ptr))
     return;
-  }
-  if (out_of_scope())
-    return;
-  if (o2c_untrack(ptr, &info)) {
-    bool by_kernel = !in_ranges(code_ranges, nr_code, call_site);
-
-    if (uid_quota)
-      uncharge_uid(info.uid);
-    o2c_count(by_kernel ? O2C_STAT_FREED_BY_KERNEL : O2C_STAT_FREED_OWN);
-    if (object_events) {
-      e = object_reserve(O2C_EVENT_FREED, ptr, call_site);
-      if (e) {
-        e->detail = by_kernel;
-        e->size = info.size;
-        o2c_event_submit(e, O2C_STAT_OBJECT_EVENTS);
-      }
-    }
-    return;
-  }
   if (!in_ranges(free_sites, nr_free_sites, call_site))
     return;
   /* The compartment frees an object it never allocated while we watched. */
@@ -362,7 +375,7 @@ static __always_inline void on_free(void *ctx, void *prog_array, void *scratch, 
   p = bpf_map_lookup_elem(&pending, &hook);
   if (!a || !p)
     return;
-  o2c_extract_features(&cfg, &a->features, ptr, size);
+  o2c_extract_features(&cfg, &a->features, ptr);
   a->object = ptr;
   a->site = call_site;
   a->verdict.label = -1;
@@ -421,7 +434,7 @@ SEC("tp_btf/kmalloc")
 int BPF_PROG(btf_kmalloc, unsigned long call_site, const void *ptr, size_t bytes_req,
              size_t bytes_alloc)
 {
-  on_alloc(call_site, (__u64)ptr, bytes_alloc, NULL);
+  on_alloc(o2c_alloc_call_site(ctx, call_site), (__u64)ptr, bytes_alloc, NULL);
   return 0;
 }
 
@@ -429,7 +442,7 @@ SEC("tp_btf/kmem_cache_alloc")
 int BPF_PROG(btf_kmem_cache_alloc, unsigned long call_site, const void *ptr,
              struct kmem_cache *s)
 {
-  on_alloc(call_site, (__u64)ptr, 0, s);
+  on_alloc(o2c_alloc_call_site(ctx, call_site), (__u64)ptr, 0, s);
   return 0;
 }
 
@@ -462,14 +475,14 @@ int verdict_btf_kmem_cache_free(void *ctx)
 SEC("raw_tp/kmalloc")
 int BPF_PROG(raw_kmalloc, __u64 call_site, __u64 ptr, __u64 bytes_req, __u64 bytes_alloc)
 {
-  on_alloc(call_site, ptr, bytes_alloc, NULL);
+  on_alloc(o2c_alloc_call_site(ctx, call_site), ptr, bytes_alloc, NULL);
   return 0;
 }
 
 SEC("raw_tp/kmem_cache_alloc")
 int BPF_PROG(raw_kmem_cache_alloc, __u64 call_site, __u64 ptr, __u64 s)
 {
-  on_alloc(call_site, ptr, 0, (struct kmem_cache *)s);
+  on_alloc(o2c_alloc_call_site(ctx, call_site), ptr, 0, (struct kmem_cache *)s);
   return 0;
 }
 
@@ -497,3 +510,78 @@ int verdict_raw_kmem_cache_free(void *ctx)
   return on_verdict(ctx, &scratch_cache_free, O2C_HOOK_CACHE_FREE);
 }
 
+
+/* Site-probe mode, where kprobes at function+offset work (the loader
+ * enables these instead of the entry points above): a kprobe at each of the
+ * compartment's own allocation and free sites, whose attach cookie is the
+ * site's return address, the call_site a tracepoint would report. Nothing
+ * outside the compartment runs them. The free tracepoints stay, as the
+ * *_elsewhere programs: they only release tracked objects that the rest of
+ * the kernel frees. */
+
+/* At the instruction after `call <allocator>`: the object is in rax. */
+SEC("kprobe")
+int site_alloc(struct pt_regs *ctx)
+{
+  on_alloc(bpf_get_attach_cookie(ctx), PT_REGS_RC(ctx), 0, NULL);
+  return 0;
+}
+
+/* At `call`/`jmp` kfree (or kvfree, kfree_sensitive): the object is in rdi. */
+SEC("kprobe")
+int site_kfree(struct pt_regs *ctx)
+{
+  on_free(ctx, &audition_kfree, &scratch_kfree, O2C_HOOK_KFREE, bpf_get_attach_cookie(ctx),
+          PT_REGS_PARM1(ctx), NULL);
+  return 0;
+}
+
+/* At `call`/`jmp` kmem_cache_free: the cache in rdi, the object in rsi. */
+SEC("kprobe")
+int site_kmem_cache_free(struct pt_regs *ctx)
+{
+  on_free(ctx, &audition_cache_free, &scratch_cache_free, O2C_HOOK_CACHE_FREE,
+          bpf_get_attach_cookie(ctx), PT_REGS_PARM2(ctx), (struct kmem_cache *)PT_REGS_PARM1(ctx));
+  return 0;
+}
+
+SEC("kprobe")
+int verdict_site_kfree(struct pt_regs *ctx)
+{
+  return on_verdict(ctx, &scratch_kfree, O2C_HOOK_KFREE);
+}
+
+SEC("kprobe")
+int verdict_site_kmem_cache_free(struct pt_regs *ctx)
+{
+  return on_verdict(ctx, &scratch_cache_free, O2C_HOOK_CACHE_FREE);
+}
+
+SEC("tp_btf/kfree")
+int BPF_PROG(btf_kfree_elsewhere, unsigned long call_site, const void *ptr)
+{
+  release_tracked(call_site, (__u64)ptr);
+  return 0;
+}
+
+SEC("tp_btf/kmem_cache_free")
+int BPF_PROG(btf_kmem_cache_free_elsewhere, unsigned long call_site, const void *ptr,
+             struct kmem_cache *s)
+{
+  release_tracked(call_site, (__u64)ptr);
+  return 0;
+}
+
+SEC("raw_tp/kfree")
+int BPF_PROG(raw_kfree_elsewhere, __u64 call_site, __u64 ptr)
+{
+  release_tracked(call_site, ptr);
+  return 0;
+}
+
+SEC("raw_tp/kmem_cache_free")
+int BPF_PROG(raw_kmem_cache_free_elsewhere, __u64 call_site, __u64 ptr, __u64 s)
+{
+  release_tracked(call_site, ptr);
+  return 0;
+}

@@ -7,6 +7,9 @@
 
 /* Most code ranges / call sites of each kind one enforcer watches. */
 #define O2C_MAX_RANGES 256
+/* Most allocating wrappers (kvmalloc, nla_strdup, ...) one program attributes
+ * through the stack. */
+#define O2C_MAX_WRAPPER_RANGES 32
 /* Kernel stack frames kept with a violation. */
 #define O2C_STACK_DEPTH 32
 

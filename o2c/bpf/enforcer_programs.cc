@@ -3,11 +3,14 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include <sys/epoll.h>
+
 #include <cerrno>
 #include <cstring>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "o2c/bpf/codegen/audition.h"
 #include "o2c/bpf/loader/compartment_rodata.h"
 #include "o2c/bpf/kmem_sites.h"  // struct o2c_code_range, before the skeleton
@@ -16,16 +19,64 @@
 #include "o2c/bpf/loader/links.h"
 #include "o2c/bpf/loader/preempt_count.h"
 #include "o2c/bpf/loader/program_loader.h"
+#include "o2c/bpf/loader/ring_reader.h"
+#include "o2c/bpf/site_probes_programs.h"
 #include "o2c/internal/status_macros.h"
 
 namespace o2c::bpf {
 namespace {
 
-int OnRingbufRecord(void* ctx, void* data, size_t size) {
-  if (size < sizeof(o2c_event)) return 0;
-  (*static_cast<const std::function<void(const o2c_event&)>*>(ctx))(
-      *static_cast<const o2c_event*>(data));
-  return 0;
+// Turns autoload off for the kmem entry points and verdict continuations
+// of the hooks `hooks` does not need.
+absl::Status SelectKmemHooks(bpf_object* obj, const KmemHookSet& hooks) {
+  bpf_program* prog;
+  bpf_object__for_each_program(prog, obj) {
+    absl::string_view section = bpf_program__section_name(prog);
+    for (int i = 0; i < kKmemHookCount; ++i) {
+      const auto hook = static_cast<KmemHook>(i);
+      if (hooks.Needs(hook) || !absl::EndsWith(section, absl::StrCat("/", KmemHookName(hook)))) {
+        continue;
+      }
+      int err = bpf_program__set_autoload(prog, false);
+      if (err != 0) {
+        return LibbpfError(err, absl::StrCat("prog '", bpf_program__name(prog),
+                                             "': set_autoload"));
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+// Turns autoload off for the programs of the other tracking mode: in site-
+// probe mode the site_* kprobes (those some probe uses) and the free
+// tracepoints' *_elsewhere programs; in tracepoint mode the kmem entry
+// points at every site. Site probes are attached by AttachSiteProbes, not
+// by their (target-less) sections.
+absl::Status SelectTrackingMode(bpf_object* obj, const EnforcerConfig& config) {
+  bool uses[3] = {false, false, false};
+  for (const SiteProbe& probe : config.site_probes) uses[static_cast<int>(probe.kind)] = true;
+  bpf_program* prog;
+  bpf_object__for_each_program(prog, obj) {
+    absl::string_view name = bpf_program__name(prog);
+    bool load;
+    if (absl::ConsumePrefix(&name, "verdict_site_") || absl::ConsumePrefix(&name, "site_")) {
+      SiteProbeKind kind = name == "alloc"  ? SiteProbeKind::kAlloc
+                           : name == "kfree" ? SiteProbeKind::kKfree
+                                             : SiteProbeKind::kKmemCacheFree;
+      load = config.site_probe_mode && uses[static_cast<int>(kind)];
+      bpf_program__set_autoattach(prog, false);
+    } else if (absl::EndsWith(name, "_elsewhere")) {
+      load = config.site_probe_mode;
+    } else {
+      load = !config.site_probe_mode;
+    }
+    if (load) continue;
+    int err = bpf_program__set_autoload(prog, false);
+    if (err != 0) {
+      return LibbpfError(err, absl::StrCat("prog '", bpf_program__name(prog), "': set_autoload"));
+    }
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -82,18 +133,16 @@ struct EnforcerPrograms::State {
   struct SkelDeleter {
     void operator()(enforcer_bpf* skel) const { enforcer_bpf__destroy(skel); }
   };
-  struct RingDeleter {
-    void operator()(ring_buffer* rb) const { ring_buffer__free(rb); }
-  };
-  using RingPtr = std::unique_ptr<ring_buffer, RingDeleter>;
-  // Destroyed in reverse order: ring buffers, links, trees, then programs.
+  // Destroyed in reverse order: ring readers, links, trees, then programs.
   std::unique_ptr<enforcer_bpf, SkelDeleter> skel;
   std::vector<ScopedFd> trees;
   std::vector<LinkPtr> links;
-  RingPtr both;      // verdicts, then objects
-  RingPtr verdicts;  // one channel each
-  RingPtr objects;
-  std::function<void(const o2c_event&)> on_event;  // for the rings' callback
+  std::unique_ptr<RingReader> verdicts;  // one channel each
+  std::unique_ptr<RingReader> objects;
+  ScopedFd events_epoll;  // readable when either channel is
+  bool site_probe_mode = false;
+  std::vector<SiteProbe> site_probes;
+  std::vector<LinkPtr> probe_links;  // one per site probe, while attached
 };
 
 EnforcerPrograms::EnforcerPrograms(std::unique_ptr<State> state, KmemHookFlavor flavor)
@@ -124,11 +173,14 @@ absl::StatusOr<std::unique_ptr<EnforcerPrograms>> EnforcerPrograms::Load(
   // Without it every violation's context is "unknown" and KILL is withheld.
   O2C_ASSIGN_OR_RETURN(ro->o2c_preempt_count_from_rq, PreemptCountFromRunqueues());
   ro->verdict_ring_bytes = config.verdict_ringbuf_bytes;
+  ro->o2c_context_from_kprobe = config.site_probe_mode ? 1 : 0;
   int err = bpf_map__set_max_entries(skel->maps.events, config.ringbuf_bytes);
   if (!err) err = bpf_map__set_max_entries(skel->maps.verdicts, config.verdict_ringbuf_bytes);
   if (err) return LibbpfError(err, "enforcer: set the ring buffers' sizes");
 
   O2C_RETURN_IF_ERROR(SelectKmemHookFlavor(skel->obj, config.flavor));
+  O2C_RETURN_IF_ERROR(SelectKmemHooks(skel->obj, config.hooks));
+  O2C_RETURN_IF_ERROR(SelectTrackingMode(skel->obj, config));
   bpf_program* prog;
   bpf_object__for_each_program(prog, skel->obj) {
     // Continuations run only by tail call from the trees.
@@ -140,35 +192,43 @@ absl::StatusOr<std::unique_ptr<EnforcerPrograms>> EnforcerPrograms::Load(
       LoadSkeleton("enforcer: load", [&] { return enforcer_bpf__load(skel); }));
 
   const bool btf = config.flavor == KmemHookFlavor::kTpBtf;
+  const bool probes = config.site_probe_mode;
   struct {
     bpf_map* array;
     bpf_program* verdict;
   } slots[] = {
       {skel->maps.audition_kfree,
-       btf ? skel->progs.verdict_btf_kfree : skel->progs.verdict_raw_kfree},
-      {skel->maps.audition_cache_free, btf ? skel->progs.verdict_btf_kmem_cache_free
-                                           : skel->progs.verdict_raw_kmem_cache_free},
+       probes ? skel->progs.verdict_site_kfree
+              : (btf ? skel->progs.verdict_btf_kfree : skel->progs.verdict_raw_kfree)},
+      {skel->maps.audition_cache_free,
+       probes ? skel->progs.verdict_site_kmem_cache_free
+              : (btf ? skel->progs.verdict_btf_kmem_cache_free
+                     : skel->progs.verdict_raw_kmem_cache_free)},
   };
   for (auto& s : slots) {
     uint32_t key = O2C_AUDITION_SLOT_VERDICT;
     int fd = bpf_program__fd(s.verdict);
+    if (fd < 0) continue;  // its hook is not needed
     if (bpf_map_update_elem(bpf_map__fd(s.array), &key, &fd, BPF_ANY) != 0) {
       return LibbpfError(-errno, absl::StrCat("map '", bpf_map__name(s.array),
                                               "': install '", bpf_program__name(s.verdict),
                                               "'"));
     }
   }
-  const int verdicts = bpf_map__fd(skel->maps.verdicts);
-  const int objects = bpf_map__fd(skel->maps.events);
-  auto* on_event = &state->on_event;
-  state->both.reset(ring_buffer__new(verdicts, OnRingbufRecord, on_event, nullptr));
-  if (!state->both) return LibbpfError(-errno, "map 'verdicts': ring_buffer__new");
-  err = ring_buffer__add(state->both.get(), objects, OnRingbufRecord, on_event);
-  if (err) return LibbpfError(err, "map 'events': ring_buffer__add");
-  state->verdicts.reset(ring_buffer__new(verdicts, OnRingbufRecord, on_event, nullptr));
-  if (!state->verdicts) return LibbpfError(-errno, "map 'verdicts': ring_buffer__new");
-  state->objects.reset(ring_buffer__new(objects, OnRingbufRecord, on_event, nullptr));
-  if (!state->objects) return LibbpfError(-errno, "map 'events': ring_buffer__new");
+  O2C_ASSIGN_OR_RETURN(state->verdicts,
+                       RingReader::Create(bpf_map__fd(skel->maps.verdicts), "map 'verdicts'"));
+  O2C_ASSIGN_OR_RETURN(state->objects,
+                       RingReader::Create(bpf_map__fd(skel->maps.events), "map 'events'"));
+  state->events_epoll = ScopedFd(epoll_create1(EPOLL_CLOEXEC));
+  if (state->events_epoll.get() < 0) return absl::ErrnoToStatus(errno, "events: epoll_create1");
+  for (const RingReader* reader : {state->verdicts.get(), state->objects.get()}) {
+    epoll_event watch = {.events = EPOLLIN, .data = {.fd = reader->epoll_fd()}};
+    if (epoll_ctl(state->events_epoll.get(), EPOLL_CTL_ADD, reader->epoll_fd(), &watch) != 0) {
+      return absl::ErrnoToStatus(errno, "events: epoll_ctl");
+    }
+  }
+  state->site_probe_mode = config.site_probe_mode;
+  state->site_probes = config.site_probes;
   return std::unique_ptr<EnforcerPrograms>(
       new EnforcerPrograms(std::move(state), config.flavor));
 }
@@ -182,7 +242,21 @@ std::vector<int> EnforcerPrograms::AuditionMapFds(FreeHook hook) const {
 }
 
 std::string EnforcerPrograms::AuditionHook(FreeHook hook) const {
-  return absl::StrCat(KmemHookFlavorName(flavor_), "/", FreeHookName(hook));
+  return absl::StrCat(state_->site_probe_mode ? "kprobe" : KmemHookFlavorName(flavor_), "/",
+                      FreeHookName(hook));
+}
+
+bool EnforcerPrograms::HasFreeHook(FreeHook hook) const {
+  const auto& progs = state_->skel->progs;
+  const bool btf = flavor_ == KmemHookFlavor::kTpBtf;
+  if (state_->site_probe_mode) {
+    return bpf_program__fd(hook == FreeHook::kKfree ? progs.site_kfree
+                                                     : progs.site_kmem_cache_free) >= 0;
+  }
+  const bpf_program* entry = hook == FreeHook::kKfree
+                                 ? (btf ? progs.btf_kfree : progs.raw_kfree)
+                                 : (btf ? progs.btf_kmem_cache_free : progs.raw_kmem_cache_free);
+  return bpf_program__fd(entry) >= 0;
 }
 
 absl::Status EnforcerPrograms::InstallTree(FreeHook hook, ScopedFd tree) {
@@ -198,13 +272,39 @@ absl::Status EnforcerPrograms::InstallTree(FreeHook hook, ScopedFd tree) {
 }
 
 absl::Status EnforcerPrograms::Attach() {
-  // Frees first: no object tracked by a new allocation hook can then be
-  // freed before its free hook is there.
-  O2C_ASSIGN_OR_RETURN(state_->links, AttachAll(state_->skel->obj, IsKmemFreeHook));
+  // Allocations first: an object the compartment allocates while the hooks
+  // attach is then tracked, not auditioned later as one from before the
+  // attach (a verdict on a guess); one of them freed before its free hook
+  // is there only leaves a stale entry, which is never a verdict.
+  O2C_ASSIGN_OR_RETURN(state_->links,
+                       AttachAll(state_->skel->obj,
+                                 [](const bpf_program* p) { return !IsKmemFreeHook(p); }));
+  if (!state_->site_probe_mode) return absl::OkStatus();
+  const auto& progs = state_->skel->progs;
+  absl::StatusOr<std::vector<LinkPtr>> probes =
+      AttachSiteProbes(state_->site_probes, [&](SiteProbeKind kind) {
+        switch (kind) {
+          case SiteProbeKind::kAlloc: return progs.site_alloc;
+          case SiteProbeKind::kKfree: return progs.site_kfree;
+          case SiteProbeKind::kKmemCacheFree: return progs.site_kmem_cache_free;
+        }
+        return progs.site_alloc;
+      });
+  if (!probes.ok()) {
+    state_->links.clear();
+    return probes.status();
+  }
+  state_->probe_links = std::move(*probes);
   return absl::OkStatus();
 }
 
-void EnforcerPrograms::Detach() { state_->links.clear(); }
+// The site probes first, the free tracepoints last.
+void EnforcerPrograms::Detach() {
+  state_->probe_links.clear();
+  state_->links.clear();
+}
+
+size_t EnforcerPrograms::AttachedSiteProbes() const { return state_->probe_links.size(); }
 
 void EnforcerPrograms::SetPhase(o2c_phase phase) {
   __atomic_store_n(&state_->skel->data->phase, static_cast<__u32>(phase), __ATOMIC_SEQ_CST);
@@ -276,38 +376,51 @@ absl::StatusOr<MissedRuns> EnforcerPrograms::Missed() const {
     int fd = bpf_program__fd(prog);
     if (fd < 0) continue;
     O2C_ASSIGN_OR_RETURN(bpf_prog_info info, ProgramInfo(fd));
-    (IsKmemFreeHook(prog) ? missed.frees : missed.allocations) += info.recursion_misses;
+    const bool free = IsKmemFreeHook(prog) ||
+                      absl::StartsWith(bpf_program__name(prog), "site_k");  // site_kfree, ...
+    (free ? missed.frees : missed.allocations) += info.recursion_misses;
   }
   return missed;
 }
 
 namespace {
 
-absl::StatusOr<int> Poll(ring_buffer* ring, const char* what, int timeout_ms,
-                         const std::function<void(const o2c_event&)>& on_event,
-                         std::function<void(const o2c_event&)>& callback) {
-  callback = on_event;
-  int n = ring_buffer__poll(ring, timeout_ms);
-  callback = nullptr;
-  if (n < 0 && n != -EINTR) return LibbpfError(n, absl::StrCat(what, ": poll"));
-  return n < 0 ? 0 : n;
+// The enforcer's records, from a ring's bytes.
+RingReader::OnRecord AsEvents(const std::function<void(const o2c_event&)>& on_event) {
+  return [&on_event](const void* data, size_t size) {
+    if (size >= sizeof(o2c_event)) on_event(*static_cast<const o2c_event*>(data));
+  };
 }
 
 }  // namespace
 
-absl::StatusOr<int> EnforcerPrograms::PollEvents(
+absl::StatusOr<PolledEvents> EnforcerPrograms::PollEvents(
     int timeout_ms, const std::function<void(const o2c_event&)>& on_event) {
-  return Poll(state_->both.get(), "maps 'verdicts' and 'events'", timeout_ms, on_event,
-              state_->on_event);
+  O2C_RETURN_IF_ERROR(AwaitReadable(EventsEpollFd(), timeout_ms));
+  const RingReader::OnRecord deliver = AsEvents(on_event);
+  // Verdicts first: a flood of object events never delays one.
+  O2C_ASSIGN_OR_RETURN(RingBatch verdicts,
+                       state_->verdicts->ConsumeAtMost(kMaxRecordsPerPoll, deliver));
+  O2C_ASSIGN_OR_RETURN(RingBatch objects,
+                       state_->objects->ConsumeAtMost(kMaxRecordsPerPoll, deliver));
+  return PolledEvents{.delivered = verdicts.records + objects.records,
+                      .more = verdicts.more || objects.more};
 }
 
-absl::StatusOr<int> EnforcerPrograms::PollChannel(
+absl::StatusOr<PolledEvents> EnforcerPrograms::PollChannel(
     EventChannel channel, int timeout_ms,
     const std::function<void(const o2c_event&)>& on_event) {
-  const bool verdicts = channel == EventChannel::kVerdicts;
-  return Poll(verdicts ? state_->verdicts.get() : state_->objects.get(),
-              verdicts ? "map 'verdicts'" : "map 'events'", timeout_ms, on_event,
-              state_->on_event);
+  RingReader& reader =
+      channel == EventChannel::kVerdicts ? *state_->verdicts : *state_->objects;
+  O2C_ASSIGN_OR_RETURN(RingBatch batch,
+                       reader.ReadAtMost(timeout_ms, kMaxRecordsPerPoll, AsEvents(on_event)));
+  return PolledEvents{.delivered = batch.records, .more = batch.more};
+}
+
+size_t EnforcerPrograms::RingRecordCapacity() const {
+  const size_t record = sizeof(o2c_event) + BPF_RINGBUF_HDR_SZ;
+  return (bpf_map__max_entries(state_->skel->maps.verdicts) +
+          bpf_map__max_entries(state_->skel->maps.events)) / record;
 }
 
 int EnforcerPrograms::RingFd(EventChannel channel) const {
@@ -315,7 +428,7 @@ int EnforcerPrograms::RingFd(EventChannel channel) const {
                                                         : state_->skel->maps.events);
 }
 
-int EnforcerPrograms::EventsEpollFd() const { return ring_buffer__epoll_fd(state_->both.get()); }
+int EnforcerPrograms::EventsEpollFd() const { return state_->events_epoll.get(); }
 
 std::vector<uint32_t> EnforcerPrograms::ProgramIds() const {
   std::vector<int> fds;

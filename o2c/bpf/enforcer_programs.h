@@ -15,6 +15,8 @@
 
 #include "absl/status/statusor.h"
 #include "o2c/bpf/enforcer.h"
+#include "o2c/bpf/kmem_hook_set.h"
+#include "o2c/bpf/site_probes_programs.h"
 #include "o2c/bpf/kernel/kallsyms.h"
 #include "o2c/bpf/loader/heap_tracker_maps.h"
 #include "o2c/bpf/loader/kmem_hooks.h"
@@ -26,6 +28,9 @@ struct EnforcerConfig {
   std::vector<AddressRange> code;         // the compartment's code
   std::vector<AddressRange> alloc_sites;  // call sites ([ret, ret+1)) or code ranges
   std::vector<AddressRange> free_sites;   // likewise
+  // Allocating wrappers reported inside themselves: their caller on the
+  // stack is the call_site matched against alloc_sites.
+  std::vector<AddressRange> alloc_wrappers;
   AddressRange kernel_text;               // [_stext, _etext), for word classes
   uint32_t actions = O2C_ACTION_AUDIT;    // enum o2c_action bits
   uint32_t max_tracked = 65536;           // the tracked map's capacity
@@ -40,6 +45,14 @@ struct EnforcerConfig {
   uint32_t tgid = 0;                      // only this process (0: all)
   bool descendants = false;               // ... and the processes it started
   KmemHookFlavor flavor = KmemHookFlavor::kTpBtf;
+  // The kmem tracepoints to load and attach (the others are not loaded).
+  // With site probes, only its free hooks count: they release tracked
+  // objects the rest of the kernel frees.
+  KmemHookSet hooks;
+  // Site-probe mode: kprobes at these sites (site_probes_programs.h) do the
+  // work of the tracepoints at the compartment's sites. Off: tracepoints.
+  bool site_probe_mode = false;
+  std::vector<SiteProbe> site_probes;
 };
 
 // The two free hooks; each has its own audition prog array and tree copy.
@@ -52,6 +65,12 @@ const char* FreeHookName(FreeHook hook);
 enum class EventChannel { kVerdicts = O2C_CHANNEL_VERDICTS, kObjects = O2C_CHANNEL_OBJECTS };
 // "verdicts" or "objects".
 const char* EventChannelName(EventChannel channel);
+
+// What one poll delivered.
+struct PolledEvents {
+  int delivered = 0;
+  bool more = false;  // it stopped at its limit: more may be pending
+};
 
 // The context a violation ran in ("process", "softirq", ...).
 const char* ContextName(o2c_context context);
@@ -79,13 +98,17 @@ class EnforcerPrograms {
   // of the other hook it interrupted.
   std::vector<int> AuditionMapFds(FreeHook hook) const;
   // The hook a tail-call tree for `hook` must be loaded for (LoadAudition's
-  // `hook`): "tp_btf/kfree", "raw_tp/kmem_cache_free", ...
+  // `hook`): "tp_btf/kfree", "raw_tp/kmem_cache_free", "kprobe/kfree" (site
+  // probes), ...
   std::string AuditionHook(FreeHook hook) const;
+  // Whether `hook`'s program is loaded (EnforcerConfig::hooks): a tree for
+  // a hook that is not has nothing to enter it.
+  bool HasFreeHook(FreeHook hook) const;
   // Installs `tree` (loaded for `hook`) in its prog array and keeps it.
   absl::Status InstallTree(FreeHook hook, ScopedFd tree);
 
   // Attaches the entry points (verdict continuations are entered by tail
-  // call only). All or nothing.
+  // call only) and, in site-probe mode, every site probe. All or nothing.
   absl::Status Attach();
   // Detaches every program (they stay loaded until destruction).
   void Detach();
@@ -123,17 +146,24 @@ class EnforcerPrograms {
   // recursion_misses): a program already running on a CPU blocks its nested
   // runs there (o2c::EnforcerCounters::missed_runs says when that happens).
   absl::StatusOr<MissedRuns> Missed() const;
-  // Delivers pending events of both channels to `on_event`, waiting up to
-  // `timeout_ms` for the first; returns how many were delivered. Not
-  // thread-safe (one poller at a time per EnforcerPrograms).
-  absl::StatusOr<int> PollEvents(int timeout_ms,
-                                 const std::function<void(const o2c_event&)>& on_event);
+  // At most this many records of each channel per PollEvents or
+  // PollChannel call, so that a producer faster than the consumer cannot
+  // hold a call, or the memory its caller collects, without bound.
+  static constexpr int kMaxRecordsPerPoll = 4096;
+  // Delivers pending events to `on_event`, the verdicts channel first, at
+  // most kMaxRecordsPerPoll of each, waiting up to `timeout_ms` (-1: without
+  // limit) for the first. Not thread-safe (one poller at a time per
+  // EnforcerPrograms).
+  absl::StatusOr<PolledEvents> PollEvents(int timeout_ms,
+                                          const std::function<void(const o2c_event&)>& on_event);
   // An epoll fd that is readable when events of either channel are pending
   // (owned by this object): for an embedding product's own event loop.
   int EventsEpollFd() const;
   // Likewise for one channel only.
-  absl::StatusOr<int> PollChannel(EventChannel channel, int timeout_ms,
-                                  const std::function<void(const o2c_event&)>& on_event);
+  absl::StatusOr<PolledEvents> PollChannel(EventChannel channel, int timeout_ms,
+                                           const std::function<void(const o2c_event&)>& on_event);
+  // How many events both rings hold when full.
+  size_t RingRecordCapacity() const;
   // The channel's BPF_MAP_TYPE_RINGBUF map (owned here: valid while this
   // object lives), for a caller's own ring_buffer or epoll.
   int RingFd(EventChannel channel) const;
@@ -141,6 +171,8 @@ class EnforcerPrograms {
   // Kernel ids of every loaded program (entry points, continuations, trees).
   std::vector<uint32_t> ProgramIds() const;
   KmemHookFlavor flavor() const { return flavor_; }
+  // Site probes attached now (0 in tracepoint mode or when detached).
+  size_t AttachedSiteProbes() const;
 
  private:
   struct State;

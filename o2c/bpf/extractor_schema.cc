@@ -23,7 +23,12 @@ const ml::FeatureSchema& ExtractorFeatureSchema() {
     auto* s = new ml::FeatureSchema;
     s->features.resize(O2C_F_COUNT);
     s->extractor_version = O2C_FEATURES_VERSION;
-    s->features[O2C_F_SIZE] = {"size", "object size when the free says it (kmem_cache_free), else -1", {}};
+    s->features[O2C_F_SIZE] = {"size", "object size of the slab cache holding it, -1 in no slab", {}};
+    s->features[O2C_F_CACHE_KIND] = {"cache_kind",
+                                     "what kind of slab cache holds the object",
+                                     {{O2C_CACHE_NONE, "NO_SLAB"},
+                                      {O2C_CACHE_DEDICATED, "DEDICATED"},
+                                      {O2C_CACHE_KMALLOC, "KMALLOC"}}};
     s->features[O2C_F_ALIGN] = {"align", "trailing zero bits of the object's address, at most 12", {}};
     for (int c = 0; c < O2C_WORD_CLASSES; ++c) {
       s->features[O2C_F_NR_NULL + c] = {

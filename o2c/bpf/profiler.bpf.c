@@ -27,7 +27,7 @@ char LICENSE[] SEC("license") = "GPL";
 
 /* Set by the loader before load (the compartment's: lib/compartment.bpf.h). */
 const volatile __u32 negative_rate = 64; /* keep 1 in N outside frees; 0: none */
-const volatile __u32 raw_words = 0;      /* also copy O2C_PROFILE_RAW_WORDS words */
+const volatile __u32 raw_words = 0;      /* emit struct o2c_raw_sample records */
 
 struct {
   __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -75,9 +75,27 @@ static __always_inline void on_alloc(__u64 call_site, __u64 ptr, __u64 size, __u
   o2c_count(O2C_PSTAT_TRACKED);
 }
 
+/* Never written: the source that clears a record's raw words. */
+static __u64 zero_words[O2C_PROFILE_RAW_WORDS];
+
+/* The object's own bytes (its slab cache's object size; 8 KiB when it is in
+ * no slab, where objects start at that size), the rest 0. */
+static __always_inline void copy_raw_words(struct o2c_raw_sample *r, __u64 ptr, __s64 size)
+{
+  __u64 bytes = sizeof(r->raw);
+
+  if (size > 0 && size < sizeof(r->raw))
+    bytes = size;
+  bpf_probe_read_kernel(r->raw, sizeof(r->raw), zero_words);
+  if (bpf_probe_read_kernel(r->raw, bytes, (const void *)ptr) == 0)
+    r->sample.has_raw = 1;
+  else
+    o2c_count(O2C_PSTAT_RAW_READ_FAILED);
+}
+
 /* Extracts the features of `ptr` and emits one sample of `label`. */
 static __always_inline void emit_sample(__s32 label, __u32 hook, __u64 call_site, __u64 ptr,
-                                        __s64 size, __u64 alloc_site)
+                                        __u64 alloc_site)
 {
   struct o2c_extractor_config cfg = o2c_compartment_extractor();
   struct o2c_features *f;
@@ -87,12 +105,15 @@ static __always_inline void emit_sample(__s32 label, __u32 hook, __u64 call_site
   f = bpf_map_lookup_elem(&scratch, &zero);
   if (!f)
     return;
-  s = bpf_ringbuf_reserve(&events, sizeof(*s), 0);
+  if (raw_words)
+    s = bpf_ringbuf_reserve(&events, sizeof(struct o2c_raw_sample), 0);
+  else
+    s = bpf_ringbuf_reserve(&events, sizeof(struct o2c_sample), 0);
   if (!s) {
     o2c_count(O2C_PSTAT_SAMPLES_LOST);
     return;
   }
-  o2c_extract_features(&cfg, f, ptr, size);
+  o2c_extract_features(&cfg, f, ptr);
   s->label = label;
   s->hook = hook;
   s->object = ptr;
@@ -102,19 +123,13 @@ static __always_inline void emit_sample(__s32 label, __u32 hook, __u64 call_site
     s->features[i] = f->value[i];
   s->has_raw = 0;
   s->pad = 0;
-  if (raw_words) {
-    if (bpf_probe_read_kernel(s->raw, sizeof(s->raw), (const void *)ptr) == 0)
-      s->has_raw = 1;
-    else
-      o2c_count(O2C_PSTAT_RAW_READ_FAILED);
-  }
-  if (!s->has_raw)
-    __builtin_memset(s->raw, 0, sizeof(s->raw));
+  if (raw_words)
+    copy_raw_words((struct o2c_raw_sample *)s, ptr, f->value[O2C_F_SIZE]);
   bpf_ringbuf_submit(s, 0);
   o2c_count(label == O2C_LABEL_OWN ? O2C_PSTAT_POSITIVES : O2C_PSTAT_NEGATIVES);
 }
 
-static __always_inline void on_free(__u32 hook, __u64 call_site, __u64 ptr, __s64 size)
+static __always_inline void on_free(__u32 hook, __u64 call_site, __u64 ptr)
 {
   struct o2c_object info;
 
@@ -124,7 +139,7 @@ static __always_inline void on_free(__u32 hook, __u64 call_site, __u64 ptr, __s6
    * whether a word is tracked (features.h says why). */
   if (o2c_untrack(ptr, &info)) {
     if (in_ranges(free_sites, nr_free_sites, call_site))
-      emit_sample(O2C_LABEL_OWN, hook, call_site, ptr, size, info.site);
+      emit_sample(O2C_LABEL_OWN, hook, call_site, ptr, info.site);
     else
       o2c_count(O2C_PSTAT_TRACKED_FREED_ELSEWHERE);
     return;
@@ -137,7 +152,7 @@ static __always_inline void on_free(__u32 hook, __u64 call_site, __u64 ptr, __s6
     o2c_count(O2C_PSTAT_NEGATIVES_SKIPPED);
     return;
   }
-  emit_sample(O2C_LABEL_KERNEL, hook, call_site, ptr, size, 0);
+  emit_sample(O2C_LABEL_KERNEL, hook, call_site, ptr, 0);
 }
 
 static __always_inline __u64 object_size(struct kmem_cache *s)
@@ -150,7 +165,7 @@ SEC("tp_btf/kmalloc")
 int BPF_PROG(btf_kmalloc, unsigned long call_site, const void *ptr, size_t bytes_req,
              size_t bytes_alloc)
 {
-  on_alloc(call_site, (__u64)ptr, bytes_alloc, 0);
+  on_alloc(o2c_alloc_call_site(ctx, call_site), (__u64)ptr, bytes_alloc, 0);
   return 0;
 }
 
@@ -158,14 +173,14 @@ SEC("tp_btf/kmem_cache_alloc")
 int BPF_PROG(btf_kmem_cache_alloc, unsigned long call_site, const void *ptr,
              struct kmem_cache *s)
 {
-  on_alloc(call_site, (__u64)ptr, object_size(s), (__u64)s);
+  on_alloc(o2c_alloc_call_site(ctx, call_site), (__u64)ptr, object_size(s), (__u64)s);
   return 0;
 }
 
 SEC("tp_btf/kfree")
 int BPF_PROG(btf_kfree, unsigned long call_site, const void *ptr)
 {
-  on_free(0, call_site, (__u64)ptr, -1);
+  on_free(0, call_site, (__u64)ptr);
   return 0;
 }
 
@@ -173,7 +188,7 @@ SEC("tp_btf/kmem_cache_free")
 int BPF_PROG(btf_kmem_cache_free, unsigned long call_site, const void *ptr,
              struct kmem_cache *s)
 {
-  on_free(1, call_site, (__u64)ptr, object_size(s));
+  on_free(1, call_site, (__u64)ptr);
   return 0;
 }
 
@@ -181,27 +196,27 @@ int BPF_PROG(btf_kmem_cache_free, unsigned long call_site, const void *ptr,
 SEC("raw_tp/kmalloc")
 int BPF_PROG(raw_kmalloc, __u64 call_site, __u64 ptr, __u64 bytes_req, __u64 bytes_alloc)
 {
-  on_alloc(call_site, ptr, bytes_alloc, 0);
+  on_alloc(o2c_alloc_call_site(ctx, call_site), ptr, bytes_alloc, 0);
   return 0;
 }
 
 SEC("raw_tp/kmem_cache_alloc")
 int BPF_PROG(raw_kmem_cache_alloc, __u64 call_site, __u64 ptr, __u64 s)
 {
-  on_alloc(call_site, ptr, object_size((struct kmem_cache *)s), s);
+  on_alloc(o2c_alloc_call_site(ctx, call_site), ptr, object_size((struct kmem_cache *)s), s);
   return 0;
 }
 
 SEC("raw_tp/kfree")
 int BPF_PROG(raw_kfree, __u64 call_site, __u64 ptr)
 {
-  on_free(0, call_site, ptr, -1);
+  on_free(0, call_site, ptr);
   return 0;
 }
 
 SEC("raw_tp/kmem_cache_free")
 int BPF_PROG(raw_kmem_cache_free, __u64 call_site, __u64 ptr, __u64 s)
 {
-  on_free(1, call_site, ptr, object_size((struct kmem_cache *)s));
+  on_free(1, call_site, ptr);
   return 0;
 }

@@ -8,8 +8,10 @@
 #include "o2c/bpf/shared_abi.h"
 
 /* Raw 8-byte words of the object kept with each sample when asked for: the
- * paper's feature choice (its prototype used 1024 raw words; we keep 64). */
-#define O2C_PROFILE_RAW_WORDS 64
+ * paper's feature choice, at its prototype's 1024 words (8 KiB, the largest
+ * slab object; also the audition's O2C_MAX_FEATURES). Only the object's own
+ * bytes are copied, from its slab cache's object size; the rest read 0. */
+#define O2C_PROFILE_RAW_WORDS 1024
 
 /* Counters, one per-CPU array slot each; nothing is dropped silently. */
 enum o2c_profile_stat {
@@ -27,7 +29,8 @@ enum o2c_profile_stat {
   O2C_PSTAT_COUNT,
 };
 
-/* One labelled sample (a ring-buffer record). */
+/* One labelled sample (a ring-buffer record, followed by its raw words in
+ * struct o2c_raw_sample when the profiler copies them). */
 struct o2c_sample {
   __s32 label;    /* O2C_LABEL_OWN or O2C_LABEL_KERNEL (enforcer_abi.h) */
   __u32 hook;     /* 0: kfree, 1: kmem_cache_free */
@@ -35,14 +38,19 @@ struct o2c_sample {
   __u64 site;     /* the free's call site */
   __u64 alloc_site; /* positives: the allocation call site; else 0 */
   __s64 features[O2C_F_COUNT];
-  __u32 has_raw;  /* raw[] filled */
+  __u32 has_raw;  /* raw words were read (struct o2c_raw_sample) */
   __u32 pad;
-  __u64 raw[O2C_PROFILE_RAW_WORDS];
 };
 O2C_ABI_ASSERT(O2C_OFFSETOF(struct o2c_sample, features) == 32, "o2c_sample.features");
-O2C_ABI_ASSERT(O2C_OFFSETOF(struct o2c_sample, raw) == 32 + 8 * O2C_F_COUNT + 8,
-               "o2c_sample.raw");
-O2C_ABI_ASSERT(sizeof(struct o2c_sample) == 32 + 8 * O2C_F_COUNT + 8 + 8 * O2C_PROFILE_RAW_WORDS,
-               "o2c_sample size");
+O2C_ABI_ASSERT(sizeof(struct o2c_sample) == 32 + 8 * O2C_F_COUNT + 8, "o2c_sample size");
+
+/* The ring record when raw words are copied. */
+struct o2c_raw_sample {
+  struct o2c_sample sample;
+  __u64 raw[O2C_PROFILE_RAW_WORDS];
+};
+O2C_ABI_ASSERT(sizeof(struct o2c_raw_sample) ==
+                   sizeof(struct o2c_sample) + 8 * O2C_PROFILE_RAW_WORDS,
+               "o2c_raw_sample size");
 
 #endif /* O2C_BPF_PROFILER_H_ */

@@ -13,17 +13,15 @@
 #include "o2c/bpf/loader/links.h"
 #include "o2c/bpf/profiler.skel.h"
 #include "o2c/bpf/loader/program_loader.h"
+#include "o2c/bpf/loader/ring_reader.h"
 #include "o2c/internal/status_macros.h"
 
 namespace o2c::bpf {
 namespace {
 
-int OnRingbufRecord(void* ctx, void* data, size_t size) {
-  if (size < sizeof(o2c_sample)) return 0;
-  (*static_cast<const std::function<void(const o2c_sample&)>*>(ctx))(
-      *static_cast<const o2c_sample*>(data));
-  return 0;
-}
+// Samples a poll delivers at most: a workload that frees faster than the
+// caller consumes cannot keep one call, and its collection, going forever.
+constexpr int kMaxSamplesPerPoll = 8192;
 
 }  // namespace
 
@@ -48,14 +46,10 @@ struct ProfilerPrograms::State {
   struct SkelDeleter {
     void operator()(profiler_bpf* skel) const { profiler_bpf__destroy(skel); }
   };
-  struct RingDeleter {
-    void operator()(ring_buffer* rb) const { ring_buffer__free(rb); }
-  };
-  // Destroyed in reverse order: ring buffer, links, then programs.
+  // Destroyed in reverse order: ring reader, links, then programs.
   std::unique_ptr<profiler_bpf, SkelDeleter> skel;
   std::vector<LinkPtr> links;
-  std::unique_ptr<ring_buffer, RingDeleter> ring;
-  std::function<void(const o2c_sample&)> on_sample;  // for the ring's callback
+  std::unique_ptr<RingReader> ring;
 };
 
 ProfilerPrograms::ProfilerPrograms(std::unique_ptr<State> state) : state_(std::move(state)) {}
@@ -84,14 +78,14 @@ absl::StatusOr<std::unique_ptr<ProfilerPrograms>> ProfilerPrograms::Load(
   O2C_RETURN_IF_ERROR(SelectKmemHookFlavor(skel->obj, config.flavor));
   O2C_RETURN_IF_ERROR(
       LoadSkeleton("profiler: load", [&] { return profiler_bpf__load(skel); }));
-  state->ring.reset(ring_buffer__new(bpf_map__fd(skel->maps.events), OnRingbufRecord,
-                                     &state->on_sample, nullptr));
-  if (!state->ring) return LibbpfError(-errno, "map 'events': ring_buffer__new");
+  O2C_ASSIGN_OR_RETURN(state->ring,
+                       RingReader::Create(bpf_map__fd(skel->maps.events), "map 'events'"));
   return std::unique_ptr<ProfilerPrograms>(new ProfilerPrograms(std::move(state)));
 }
 
 absl::Status ProfilerPrograms::Attach() {
-  // Frees first, as the enforcer: no tracked object is freed unseen.
+  // Frees first: no positive it tracks is freed unseen (an object of the
+  // attach window is simply not sampled).
   O2C_ASSIGN_OR_RETURN(state_->links, AttachAll(state_->skel->obj, IsKmemFreeHook));
   return absl::OkStatus();
 }
@@ -115,11 +109,22 @@ absl::StatusOr<ProfilerStats> ProfilerPrograms::ReadStats() const {
 
 absl::StatusOr<int> ProfilerPrograms::PollSamples(
     int timeout_ms, const std::function<void(const o2c_sample&)>& on_sample) {
-  state_->on_sample = on_sample;
-  int n = ring_buffer__poll(state_->ring.get(), timeout_ms);
-  state_->on_sample = nullptr;
-  if (n < 0 && n != -EINTR) return LibbpfError(n, "map 'events': poll");
-  return n < 0 ? 0 : n;
+  return PollSamples(timeout_ms,
+                     [&on_sample](const o2c_sample& s, absl::Span<const __u64>) { on_sample(s); });
+}
+
+absl::StatusOr<int> ProfilerPrograms::PollSamples(int timeout_ms,
+                                                  const RawSampleCallback& on_sample) {
+  // A record is a struct o2c_sample, or a struct o2c_raw_sample.
+  O2C_ASSIGN_OR_RETURN(
+      RingBatch batch,
+      state_->ring->ReadAtMost(timeout_ms, kMaxSamplesPerPoll, [&](const void* data, size_t size) {
+        if (size < sizeof(o2c_sample)) return;
+        absl::Span<const __u64> raw;
+        if (size >= sizeof(o2c_raw_sample)) raw = static_cast<const o2c_raw_sample*>(data)->raw;
+        on_sample(*static_cast<const o2c_sample*>(data), raw);
+      }));
+  return batch.records;
 }
 
 }  // namespace o2c::bpf

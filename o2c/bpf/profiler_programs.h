@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/types/span.h"
 #include "o2c/bpf/kernel/kallsyms.h"
 #include "o2c/bpf/loader/kmem_hooks.h"
 #include "o2c/bpf/profiler.h"
@@ -25,9 +26,12 @@ struct ProfilerConfig {
                                           // "freed by the compartment")
   std::vector<AddressRange> alloc_sites;  // call sites ([ret, ret+1)) or code ranges
   std::vector<AddressRange> free_sites;   // likewise
+  // Allocating wrappers reported inside themselves: their caller on the
+  // stack is the call_site matched against alloc_sites.
+  std::vector<AddressRange> alloc_wrappers;
   AddressRange kernel_text;               // [_stext, _etext), for word classes
   uint32_t negative_rate = 64;            // keep 1 in N outside frees; 0: no negatives
-  bool raw_words = false;                 // also copy the first O2C_PROFILE_RAW_WORDS words
+  bool raw_words = false;                 // also copy the object's words (profiler.h)
   uint32_t max_tracked = 65536;           // the tracked map's capacity
   uint32_t ringbuf_bytes = 1 << 22;       // a power of 2, >= the page size
   KmemHookFlavor flavor = KmemHookFlavor::kTpBtf;
@@ -51,7 +55,15 @@ class ProfilerPrograms {
   // Counters summed over CPUs.
   absl::StatusOr<ProfilerStats> ReadStats() const;
   // Delivers pending samples to `on_sample`, waiting up to `timeout_ms` for
-  // the first; returns how many were delivered.
+  // the first, at most a few thousand per call (poll again until it returns
+  // 0 to drain); returns how many were delivered. `raw` holds the sample's
+  // O2C_PROFILE_RAW_WORDS words when the config asked for them (zeros if
+  // they could not be read: sample.has_raw says), else it is empty. Both
+  // are valid only during the call.
+  using RawSampleCallback =
+      std::function<void(const o2c_sample& sample, absl::Span<const __u64> raw)>;
+  absl::StatusOr<int> PollSamples(int timeout_ms, const RawSampleCallback& on_sample);
+  // The same without the raw words.
   absl::StatusOr<int> PollSamples(int timeout_ms,
                                   const std::function<void(const o2c_sample&)>& on_sample);
 

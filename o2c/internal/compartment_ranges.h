@@ -12,16 +12,19 @@ namespace o2c {
 
 struct CompartmentRanges {
   std::vector<bpf::AddressRange> code;
-  std::vector<bpf::AddressRange> alloc_sites;  // [return address, +1), or code
+  // [return address, +1) of each site; the code ranges where the code could
+  // not be read (Compartment::sites_exact() false).
+  std::vector<bpf::AddressRange> alloc_sites;
   std::vector<bpf::AddressRange> free_sites;
-  // Frees fall back to "any call_site inside compartment code": the code
-  // could not be read, or a free is a tail jump (reported at the caller of
-  // its function, which is compartment code too).
-  bool free_fallback = false;
+  // The code of allocating wrappers the kernel reports inside themselves
+  // (WrapperPath::Reported::kStack) that the compartment calls: an
+  // allocation whose call_site lies in one is the compartment's when the
+  // wrapper's caller on the stack is one of alloc_sites.
+  std::vector<bpf::AddressRange> alloc_wrappers;
 };
 
-// Exact call sites where the compartment's code was read; the code ranges
-// where it was not (and for tail-jumping frees).
+// The compartment's exact call sites where its code was read, its code
+// ranges where it was not.
 CompartmentRanges RangesOf(const Compartment& compartment);
 
 }  // namespace o2c

@@ -216,14 +216,15 @@ class PresortedGrower {
       TreeNode& parent = tree_.nodes[level.node[s]];
       parent.feature = c.feature;
       parent.threshold = c.threshold;
-      parent.left = static_cast<int32_t>(tree_.nodes.size());
-      parent.right = parent.left + 1;
-      tree_.nodes.emplace_back();
+      const int32_t left = static_cast<int32_t>(tree_.nodes.size());
+      parent.left = left;
+      parent.right = left + 1;
+      tree_.nodes.emplace_back();  // may move the nodes: `parent` is stale from here
       tree_.nodes.emplace_back();
       child_slot[s] = next.num_slots;
       next.num_slots += 2;
-      next.node.push_back(parent.left);
-      next.node.push_back(parent.right);
+      next.node.push_back(left);
+      next.node.push_back(left + 1);
       next.key.push_back(ChildKey(level.key[s], false));
       next.key.push_back(ChildKey(level.key[s], true));
     }

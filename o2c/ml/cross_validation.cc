@@ -14,9 +14,17 @@ absl::StatusOr<CrossValidationResult> CrossValidate(const Dataset& data, int k, 
     return absl::InvalidArgumentError(
         absl::StrCat("cannot make ", k, " folds of ", data.num_rows(), " rows (need 2 <= k <= rows)"));
   }
+  return CrossValidateFolds(data, KFoldSplits(data.num_rows(), k, seed), fit);
+}
+
+absl::StatusOr<CrossValidationResult> CrossValidateFolds(const Dataset& data,
+                                                         const std::vector<Split>& folds,
+                                                         const Fit& fit) {
+  const int k = static_cast<int>(folds.size());
+  if (k < 2) return absl::InvalidArgumentError(absl::StrCat(k, " folds; need at least 2"));
   CrossValidationResult result;
   result.total = ConfusionMatrix(data.num_classes());
-  for (const Split& split : KFoldSplits(data.num_rows(), k, seed)) {
+  for (const Split& split : folds) {
     Dataset train = data.Subset(split.train);
     absl::StatusOr<Classifier> model = fit(train);
     if (!model.ok()) {

@@ -10,6 +10,7 @@
 #include "absl/status/statusor.h"
 #include "o2c/ml/dataset.h"
 #include "o2c/ml/metrics.h"
+#include "o2c/ml/split.h"
 
 namespace o2c::ml {
 
@@ -27,6 +28,12 @@ struct CrossValidationResult {
 // failing fit's error is returned with its fold number.
 absl::StatusOr<CrossValidationResult> CrossValidate(const Dataset& data, int k, uint64_t seed,
                                                     const Fit& fit);
+
+// The same over given folds (e.g. BlockedKFoldSplits, for rows in recorded
+// order); InvalidArgument for fewer than 2.
+absl::StatusOr<CrossValidationResult> CrossValidateFolds(const Dataset& data,
+                                                         const std::vector<Split>& folds,
+                                                         const Fit& fit);
 
 }  // namespace o2c::ml
 

@@ -36,6 +36,21 @@ TEST(SplitTest, SeedFixesTheOrder) {
   EXPECT_EQ(s.train.size(), 7u);
 }
 
+TEST(SplitTest, ChronologicalSplitHoldsOutTheLastRows) {
+  Split s = ChronologicalSplit(10, 0.25);
+  EXPECT_EQ(s.train, (std::vector<int32_t>{0, 1, 2, 3, 4, 5, 6}));
+  EXPECT_EQ(s.test, (std::vector<int32_t>{7, 8, 9}));
+}
+
+TEST(SplitTest, BlockedFoldsAreContiguousAndPartitionTheRows) {
+  std::vector<Split> folds = BlockedKFoldSplits(10, 3);
+  ASSERT_EQ(folds.size(), 3u);
+  EXPECT_EQ(folds[0].test, (std::vector<int32_t>{0, 1, 2}));
+  EXPECT_EQ(folds[1].test, (std::vector<int32_t>{3, 4, 5}));
+  EXPECT_EQ(folds[2].test, (std::vector<int32_t>{6, 7, 8, 9}));
+  EXPECT_EQ(folds[1].train, (std::vector<int32_t>{0, 1, 2, 6, 7, 8, 9}));
+}
+
 Dataset Threshold(int rows) {
   Dataset d;
   d.features.resize(rows, 1);

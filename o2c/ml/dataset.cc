@@ -59,4 +59,24 @@ Dataset Dataset::Subset(absl::Span<const int32_t> rows) const {
   return out;
 }
 
+std::optional<std::vector<int64_t>> Dataset::TakeColumn(const std::string& name) {
+  std::optional<int> column = schema.Find(name);
+  if (!column.has_value()) return std::nullopt;
+  const int c = *column;
+  std::vector<int64_t> values(features.col(c).data(), features.col(c).data() + num_rows());
+  FeatureMatrix rest(num_rows(), num_features() - 1);
+  rest << features.leftCols(c), features.rightCols(num_features() - c - 1);
+  features = std::move(rest);
+  schema.features.erase(schema.features.begin() + c);
+  return values;
+}
+
+Dataset Dataset::WithColumn(FeatureSpec spec, absl::Span<const int64_t> values) const {
+  Dataset out = *this;
+  out.features.conservativeResize(Eigen::NoChange, num_features() + 1);
+  for (int i = 0; i < num_rows(); ++i) out.features(i, num_features()) = values[i];
+  out.schema.features.push_back(std::move(spec));
+  return out;
+}
+
 }  // namespace o2c::ml

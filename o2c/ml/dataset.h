@@ -5,6 +5,7 @@
 #define O2C_ML_DATASET_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -37,6 +38,12 @@ struct Dataset {
   absl::Status Validate() const;
   // The rows `rows`, in that order, with the same schema and class names.
   Dataset Subset(absl::Span<const int32_t> rows) const;
+  // Removes the column called `name` and returns its values, one per row:
+  // for a column that describes a row without being a feature to learn
+  // from. nullopt, and nothing changed, when there is no such column.
+  std::optional<std::vector<int64_t>> TakeColumn(const std::string& name);
+  // A copy with one more column, `spec`, holding `values` (one per row).
+  Dataset WithColumn(FeatureSpec spec, absl::Span<const int64_t> values) const;
 };
 
 }  // namespace o2c::ml

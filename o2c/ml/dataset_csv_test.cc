@@ -62,6 +62,25 @@ TEST(DatasetCsvTest, RoundTripThroughCsvAndProtobuf) {
   EXPECT_EQ(binary->class_names, d->class_names);
 }
 
+// A column that describes rows without being a feature (prepare's
+// free_path) goes out with WithColumn and comes off again with TakeColumn.
+TEST(DatasetCsvTest, ADescriptiveColumnRoundTripsAndComesOff) {
+  absl::StatusOr<Dataset> d = ParseDatasetCsv(kGood, "d.csv");
+  ASSERT_THAT(d, IsOk());
+  const std::vector<int64_t> path = {0, 1, 0};
+  Dataset with = d->WithColumn({"free_path", "", {{0, "kfree"}, {1, "kmem_cache_free"}}}, path);
+  absl::StatusOr<Dataset> again = ParseDatasetCsv(FormatDatasetCsv(with), "with.csv");
+  ASSERT_THAT(again, IsOk());
+  EXPECT_THAT(again->Row(1), ElementsAre(1024, 0, 1));
+  std::optional<std::vector<int64_t>> taken = again->TakeColumn("free_path");
+  ASSERT_TRUE(taken.has_value());
+  EXPECT_EQ(*taken, path);
+  EXPECT_EQ(again->features, d->features);
+  EXPECT_EQ(again->schema, d->schema);
+  EXPECT_FALSE(again->TakeColumn("free_path").has_value());
+  EXPECT_EQ(again->num_features(), 2);
+}
+
 struct BadCsv {
   const char* text;
   const char* error;

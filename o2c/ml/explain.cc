@@ -1,9 +1,11 @@
 #include "o2c/ml/explain.h"
 
+#include <algorithm>
 #include <limits>
 #include <optional>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 
 namespace o2c::ml {
@@ -96,6 +98,40 @@ std::vector<double> FeatureImportances(const DecisionTree& tree, Criterion crite
     for (double& v : importance) v /= sum;
   }
   return importance;
+}
+
+std::vector<double> PathShares(const DecisionTree& tree, const Dataset& data) {
+  std::vector<double> share(tree.num_features, 0.0);
+  if (data.num_rows() == 0) return share;
+  std::vector<char> on_path(tree.num_features);
+  for (int i = 0; i < data.num_rows(); ++i) {
+    std::fill(on_path.begin(), on_path.end(), 0);
+    for (int32_t node : tree.Path(data.Row(i))) {
+      if (!tree.nodes[node].is_leaf()) on_path[tree.nodes[node].feature] = 1;
+    }
+    for (int f = 0; f < tree.num_features; ++f) share[f] += on_path[f];
+  }
+  for (double& v : share) v /= data.num_rows();
+  return share;
+}
+
+std::string DescribeDecisiveFeatures(const FeatureSchema& schema,
+                                     const std::vector<double>& importances,
+                                     const std::vector<double>& path_shares) {
+  std::vector<int> order;
+  for (int f = 0; f < static_cast<int>(importances.size()); ++f) {
+    const double share = f < static_cast<int>(path_shares.size()) ? path_shares[f] : 0;
+    if (importances[f] > 0 || share > 0) order.push_back(f);
+  }
+  std::stable_sort(order.begin(), order.end(),
+                   [&](int a, int b) { return importances[a] > importances[b]; });
+  std::vector<std::string> parts;
+  for (int f : order) {
+    const double share = f < static_cast<int>(path_shares.size()) ? path_shares[f] : 0;
+    parts.push_back(absl::StrFormat("%s %.2f (on the path of %.0f%% of rows)", schema.Name(f),
+                                    importances[f], 100 * share));
+  }
+  return parts.empty() ? "none (a single leaf)" : absl::StrJoin(parts, ", ");
 }
 
 }  // namespace o2c::ml

@@ -9,6 +9,7 @@
 
 #include "absl/types/span.h"
 #include "o2c/ml/criterion.h"
+#include "o2c/ml/dataset.h"
 #include "o2c/ml/decision_tree.h"
 #include "o2c/ml/feature_schema.h"
 
@@ -32,6 +33,17 @@ std::string DescribeSteps(const DecisionTree& tree, const FeatureSchema& schema,
 // normalized to sum to 1; all zero for a single leaf or a tree without
 // class_weights.
 std::vector<double> FeatureImportances(const DecisionTree& tree, Criterion criterion);
+
+// Per feature, the share of `data`'s rows whose path from the root to their
+// leaf compares that feature: which features decide for most samples, where
+// importances weigh impurity. `data` has the tree's features.
+std::vector<double> PathShares(const DecisionTree& tree, const Dataset& data);
+
+// "size 0.62 (on the path of 100% of rows), align 0.21 (40%), ...": the
+// features with a nonzero importance or path share, most important first.
+std::string DescribeDecisiveFeatures(const FeatureSchema& schema,
+                                     const std::vector<double>& importances,
+                                     const std::vector<double>& path_shares);
 
 }  // namespace o2c::ml
 

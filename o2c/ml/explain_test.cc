@@ -60,5 +60,20 @@ TEST(ExplainTest, ImportancesOfALeafAreZero) {
   EXPECT_THAT(FeatureImportances(t, Criterion::kEntropy), ElementsAre(0, 0, 0));
 }
 
+TEST(ExplainTest, PathSharesCountTheRowsWhosePathComparesEachFeature) {
+  Dataset d;
+  d.features.resize(2, 2);
+  d.features << 128, 2,  // slab_size, then ptr0_class
+      512, 2;            // slab_size only
+  d.labels = {1, 1};
+  std::vector<double> shares = PathShares(testing::AuditionTree(), d);
+  EXPECT_THAT(shares, ElementsAre(1.0, 0.5));
+  EXPECT_EQ(DescribeDecisiveFeatures(testing::AuditionSchema(), {0.25, 0.75}, shares),
+            "ptr0_class 0.75 (on the path of 50% of rows), "
+            "slab_size 0.25 (on the path of 100% of rows)");
+  EXPECT_EQ(DescribeDecisiveFeatures(testing::AuditionSchema(), {0, 0}, {0, 0}),
+            "none (a single leaf)");
+}
+
 }  // namespace
 }  // namespace o2c::ml

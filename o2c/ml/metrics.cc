@@ -1,6 +1,7 @@
 #include "o2c/ml/metrics.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -134,6 +135,12 @@ std::string ConfusionMatrix::Format(const std::vector<std::string>& class_names,
   return out;
 }
 
+int64_t ConfusionMatrix::actual(int truth) const {
+  int64_t rows = 0;
+  for (int p = 0; p < k_; ++p) rows += count(truth, p);
+  return rows;
+}
+
 ConfusionMatrix Evaluate(const Classifier& model, const Dataset& data) {
   ConfusionMatrix m(data.num_classes());
   std::vector<int64_t> row(data.num_features());
@@ -142,6 +149,58 @@ ConfusionMatrix Evaluate(const Classifier& model, const Dataset& data) {
     m.Add(data.labels[i], model(row));
   }
   return m;
+}
+
+std::map<int64_t, ConfusionMatrix> EvaluateByGroup(const Classifier& model, const Dataset& data,
+                                                   absl::Span<const int64_t> groups) {
+  std::map<int64_t, ConfusionMatrix> out;
+  std::vector<int64_t> row(data.num_features());
+  for (int i = 0; i < data.num_rows(); ++i) {
+    for (int f = 0; f < data.num_features(); ++f) row[f] = data.features(i, f);
+    out.try_emplace(groups[i], data.num_classes()).first->second.Add(data.labels[i], model(row));
+  }
+  return out;
+}
+
+Interval WilsonInterval(int64_t successes, int64_t trials, double z) {
+  if (trials <= 0) return {};
+  const double n = static_cast<double>(trials);
+  const double p = successes / n;
+  const double z2 = z * z;
+  const double center = (p + z2 / (2 * n)) / (1 + z2 / n);
+  const double half = z * std::sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / (1 + z2 / n);
+  return {std::max(0.0, center - half), std::min(1.0, center + half)};
+}
+
+std::string FormatGroupRates(const std::map<int64_t, ConfusionMatrix>& groups,
+                             const std::function<std::string(int64_t)>& group_name,
+                             const std::string& title, int positive) {
+  // "0.0012 [0.0003, 0.0041] of 2410": a rate, its interval, its rows.
+  auto rate = [](int64_t successes, int64_t trials) {
+    const Interval ci = WilsonInterval(successes, trials);
+    return absl::StrFormat("%.4f [%.4f, %.4f] of %d", trials ? double(successes) / trials : 0.0,
+                           ci.low, ci.high, trials);
+  };
+  size_t width = title.size();
+  for (const auto& [group, m] : groups) width = std::max(width, group_name(group).size());
+  std::string out = absl::StrFormat("%-*s %8s  %-32s %-32s %s\n", width, title, "rows",
+                                    "accuracy [95% CI] of rows", "FPR [95% CI] of negatives",
+                                    "FNR [95% CI] of positives");
+  for (const auto& [group, m] : groups) {
+    int64_t correct = 0;
+    for (int c = 0; c < m.num_classes(); ++c) correct += m.count(c, c);
+    const int64_t positives = m.actual(positive);
+    const int64_t false_negatives = positives - m.count(positive, positive);
+    int64_t false_positives = 0;
+    for (int t = 0; t < m.num_classes(); ++t) {
+      if (t != positive) false_positives += m.count(t, positive);
+    }
+    absl::StrAppendFormat(&out, "%-*s %8d  %-32s %-32s %s\n", width, group_name(group),
+                          m.total(), rate(correct, m.total()),
+                          rate(false_positives, m.total() - positives),
+                          rate(false_negatives, positives));
+  }
+  return out;
 }
 
 }  // namespace o2c::ml

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -35,6 +36,8 @@ class ConfusionMatrix {
   int num_classes() const { return k_; }
   int64_t count(int truth, int predicted) const { return counts_[truth * k_ + predicted]; }
   int64_t total() const;
+  // Rows whose true class is `truth`.
+  int64_t actual(int truth) const;
 
   // All rates are 0 when their denominator is 0 (as sklearn's zero_division=0).
   double Accuracy() const;                        // correct / total
@@ -57,6 +60,31 @@ class ConfusionMatrix {
 
 // The confusion matrix of `model` over every row of `data`.
 ConfusionMatrix Evaluate(const Classifier& model, const Dataset& data);
+
+// One confusion matrix per group: `groups[i]` is row i's group (e.g. the
+// free path that released the object). `groups` has one entry per row.
+std::map<int64_t, ConfusionMatrix> EvaluateByGroup(const Classifier& model, const Dataset& data,
+                                                   absl::Span<const int64_t> groups);
+
+// A two-sided confidence interval of a proportion.
+struct Interval {
+  double low = 0;
+  double high = 1;
+};
+
+// The Wilson score interval of `successes` in `trials` at normal quantile
+// `z` (1.96: 95 %). Unlike the normal approximation it stays inside [0, 1]
+// and is honest at 0 or `trials` successes, where a rate measured on few
+// rows says least. [0, 1] when trials is 0.
+Interval WilsonInterval(int64_t successes, int64_t trials, double z = 1.96);
+
+// One line per group with its rows, accuracy, FPR and FNR (for `positive`),
+// each with its 95 % Wilson interval and the rows it is measured on:
+//   free_path   rows  accuracy [95% CI]         FPR [95% CI] of n  ...
+// `group_name` names a group ("kfree"); `title` heads the first column.
+std::string FormatGroupRates(const std::map<int64_t, ConfusionMatrix>& groups,
+                             const std::function<std::string(int64_t)>& group_name,
+                             const std::string& title, int positive);
 
 }  // namespace o2c::ml
 

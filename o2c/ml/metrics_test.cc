@@ -95,5 +95,45 @@ TEST(MetricsTest, EvaluateRunsTheClassifierOnEveryRow) {
   EXPECT_EQ(m.count(0, 0), 1);
 }
 
+// Reference values worked out by hand from Wilson's formula.
+TEST(MetricsTest, WilsonIntervalMatchesTheReferenceAndStaysInRange) {
+  Interval none = WilsonInterval(0, 10);
+  EXPECT_DOUBLE_EQ(none.low, 0);
+  EXPECT_NEAR(none.high, 0.2775, 1e-4);
+  Interval half = WilsonInterval(5, 10);
+  EXPECT_NEAR(half.low, 0.2366, 1e-4);
+  EXPECT_NEAR(half.high, 0.7634, 1e-4);
+  Interval all = WilsonInterval(100, 100);
+  EXPECT_NEAR(all.low, 0.9630, 1e-4);
+  EXPECT_DOUBLE_EQ(all.high, 1);
+  Interval empty = WilsonInterval(0, 0);
+  EXPECT_EQ(empty.low, 0);
+  EXPECT_EQ(empty.high, 1);
+  // More rows, a narrower interval around the same rate.
+  Interval many = WilsonInterval(500, 1000);
+  EXPECT_LT(many.high - many.low, half.high - half.low);
+}
+
+TEST(MetricsTest, EvaluateByGroupSplitsRowsByTheirGroup) {
+  Dataset d;
+  d.features.resize(4, 1);
+  d.features << 1, 9, 1, 9;
+  d.labels = {0, 1, 1, 1};
+  const std::vector<int64_t> path = {7, 7, 3, 3};
+  auto groups = EvaluateByGroup([](absl::Span<const int64_t> x) { return x[0] > 6 ? 1 : 0; }, d,
+                                path);
+  ASSERT_EQ(groups.size(), 2u);
+  EXPECT_EQ(groups.at(7).total(), 2);
+  EXPECT_EQ(groups.at(7).Accuracy(), 1);
+  EXPECT_EQ(groups.at(3).count(1, 0), 1);  // row 2: truth 1, predicted 0
+  const std::string text = FormatGroupRates(
+      groups, [](int64_t g) { return g == 3 ? std::string("kfree") : std::string("other"); },
+      "free_path", 1);
+  EXPECT_THAT(text, HasSubstr("kfree"));
+  // kfree: 1 correct of 2; no negatives; 1 of 2 positives missed.
+  EXPECT_THAT(text, HasSubstr("0.5000 [0.0945, 0.9055] of 2"));
+  EXPECT_THAT(text, HasSubstr("0.0000 [0.0000, 1.0000] of 0"));
+}
+
 }  // namespace
 }  // namespace o2c::ml

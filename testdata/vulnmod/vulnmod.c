@@ -12,6 +12,11 @@
  * object it does not own: the arbitrary-free primitive a real exploit turns
  * into a use-after-free of a kernel object. Nothing else uses that bitmap,
  * so freeing it leaves the test kernel healthy.
+ *
+ * VULN_ALLOC_TAIL and VULN_FREE_TAIL do what VULN_ALLOC and VULN_FREE do
+ * (without the bug) through functions that tail-jump to the allocator and
+ * to kfree; VULN_NAME makes and frees a string of its own through kstrdup
+ * and kfree_const.
  */
 #include <linux/bitmap.h>
 #include <linux/fs.h>
@@ -46,6 +51,52 @@ static noinline long vuln_free(__u32 index)
 	return 0;
 }
 
+/* Leave by a tail jump (`jmp __kmalloc`, `jmp kfree`): the kernel reports
+ * their callers' return addresses as call_site, not theirs. */
+static noinline void *vuln_new(size_t size)
+{
+	return kmalloc(size, GFP_KERNEL);
+}
+
+static noinline void vuln_drop(void *object)
+{
+	kfree(object);
+}
+
+static noinline long vuln_alloc_tail(__u32 index, __u32 size)
+{
+	if (index >= VULN_SLOTS || size == 0 || size > 4096)
+		return -EINVAL;
+	if (vuln_table[index])
+		return -EBUSY;
+	vuln_table[index] = vuln_new(size);
+	return vuln_table[index] ? 0 : -ENOMEM;
+}
+
+static noinline long vuln_free_tail(__u32 index)
+{
+	void *object;
+
+	if (index >= VULN_SLOTS)
+		return -EINVAL;
+	object = vuln_table[index];
+	vuln_table[index] = NULL;
+	vuln_drop(object);
+	return 0;
+}
+
+/* A string of its own, made and freed through kstrdup and kfree_const,
+ * which are not among the policy's allocators and frees. */
+static noinline long vuln_name(void)
+{
+	char *name = kstrdup("vulnmod", GFP_KERNEL);
+
+	if (!name)
+		return -ENOMEM;
+	kfree_const(name);
+	return 0;
+}
+
 static noinline long vuln_write(__u32 index, const void __user *data, __u32 size)
 {
 	if (index >= VULN_SLOTS || !vuln_table[index])
@@ -71,6 +122,15 @@ static long vuln_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		break;
 	case VULN_WRITE:
 		ret = vuln_write(req.index, u64_to_user_ptr(req.data), req.size);
+		break;
+	case VULN_ALLOC_TAIL:
+		ret = vuln_alloc_tail(req.index, req.size);
+		break;
+	case VULN_FREE_TAIL:
+		ret = vuln_free_tail(req.index);
+		break;
+	case VULN_NAME:
+		ret = vuln_name();
 		break;
 	default:
 		ret = -ENOTTY;

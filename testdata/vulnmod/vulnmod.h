@@ -16,5 +16,8 @@ struct vuln_request {
 #define VULN_ALLOC _IOW('v', 1, struct vuln_request)
 #define VULN_FREE _IOW('v', 2, struct vuln_request)
 #define VULN_WRITE _IOW('v', 3, struct vuln_request)
+#define VULN_ALLOC_TAIL _IOW('v', 4, struct vuln_request)
+#define VULN_FREE_TAIL _IOW('v', 5, struct vuln_request)
+#define VULN_NAME _IOW('v', 6, struct vuln_request)
 
 #endif /* O2C_TESTDATA_VULNMOD_VULNMOD_H_ */

@@ -8,6 +8,7 @@ of ours). Absolute tool paths: --incompatible_strict_action_env drops /usr/sbin.
 """
 
 load("@rules_cc//cc:defs.bzl", "cc_library")
+load("//tools/bazel:source_root.bzl", "source_root")
 
 CLANG = "/usr/bin/clang"
 BPFTOOL = "/usr/sbin/bpftool"
@@ -25,6 +26,7 @@ def bpf_skeleton(name, src, hdrs = [], visibility = None):
     if not name.endswith("_skel"):
         fail("bpf_skeleton: name it <stem>_skel, not %s" % name)
     stem = name[:-len("_skel")]
+    root = source_root()
     obj = stem + ".bpf.o"
     skel = stem + ".skel.h"
     native.genrule(
@@ -32,7 +34,7 @@ def bpf_skeleton(name, src, hdrs = [], visibility = None):
         srcs = [src] + hdrs + ["//o2c/bpf:vmlinux_h", "@libbpf//:bpf_headers"],
         outs = [obj],
         cmd = (CLANG + " -O2 -g -Wall -Werror -target bpf -mcpu=v3 -D__TARGET_ARCH_x86 " +
-               "-I$(GENDIR)/o2c/bpf -I. -I$(GENDIR) " +
+               "-I$(GENDIR)/{root}/o2c/bpf -I{root} -I$(GENDIR)/{root} ".format(root = root) +
                "-c $(location %s) -o $@" % src),
     )
     native.genrule(

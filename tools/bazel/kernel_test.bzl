@@ -6,6 +6,8 @@ Declares from one rule:
 - the VM tier, the same binary inside Debian's stock kernels under qemu
   (tools/vmtest), tags "vm" and "no-sandbox": `name + "_vm"` in Debian 12's
   6.1 (bookworm) and `name + "_vm_trixie"` in Debian 13's 6.12 (trixie).
+Both are tagged "external": their outcome depends on a kernel Bazel cannot
+see, so a result is never served from a cache.
 One boot per test target: a boot costs ~2.5 s under TCG, cheap next to the
 clarity of one result per target, and Bazel runs two at once.
 """
@@ -19,7 +21,8 @@ _VM_SUFFIX = {
 }
 
 def o2c_kernel_test(name, srcs, deps = [], data = [], tags = [], vm = True,
-                    vm_kernels = ["bookworm", "trixie"], vm_tools = [], vm_manual = False, host = True,
+                    vm_kernels = ["bookworm", "trixie"], vm_tools = [], vm_modules = [],
+                    vm_manual = False, vm_manual_kernels = [], host = True,
                     **kwargs):
     """A kernel-tier gtest (O2C_REQUIRE_KERNEL() inside) and its VM twins.
 
@@ -35,8 +38,15 @@ def o2c_kernel_test(name, srcs, deps = [], data = [], tags = [], vm = True,
         ("bookworm", "trixie").
       vm_tools: host binaries the test runs (absolute paths, e.g.
         "/usr/bin/stress-ng"), copied into the guest with their libraries.
+      vm_modules: modules of the guest kernel loaded at boot, by name
+        (e.g. "nf_tables"), with what they depend on; only guests whose
+        cache has a modules tree (bookworm).
       vm_manual: declare the VM twins "manual" (run by name only), for a
         twin that documents a known failure.
+      vm_manual_kernels: the guest kernels whose twin is declared "manual"
+        (run by name only): a test under TCG costs minutes of CI, so a
+        second guest's twin stays in `bazel test //...` only where that
+        kernel's answer differs from the first's.
       host: run on this machine's kernel too; False for what only the VM's
         kernel can do (loading a module): the host test is then "manual",
         built for the VM but not run by `bazel test //...`.
@@ -53,7 +63,7 @@ def o2c_kernel_test(name, srcs, deps = [], data = [], tags = [], vm = True,
         srcs = srcs,
         deps = deps + [d for d in common if d not in deps],
         data = data,
-        tags = tags + ["kernel", "no-sandbox"] + ([] if host else ["manual"]),
+        tags = tags + ["kernel", "no-sandbox", "external"] + ([] if host else ["manual"]),
         **kwargs
     )
     for kernel in (vm_kernels if vm else []):
@@ -64,8 +74,12 @@ def o2c_kernel_test(name, srcs, deps = [], data = [], tags = [], vm = True,
             srcs = ["//tools/vmtest:vm_test.sh"],
             args = ["--kernel", kernel] +
                    [a for tool in vm_tools for a in ["--tool", tool]] +
+                   [a for module in vm_modules for a in ["--module", module]] +
                    ["$(rootpath :%s)" % name],
             data = [":" + name, "//tools/vmtest:harness"] + data,
-            tags = tags + ["vm", "no-sandbox"] + (["manual"] if vm_manual else []),
+            # "exclusive" guards this machine's kernel, which a guest does
+            # not touch: twins of exclusive tests run beside the others.
+            tags = [t for t in tags if t != "exclusive"] + ["vm", "no-sandbox", "external"] +
+                   (["manual"] if vm_manual or kernel in vm_manual_kernels else []),
             timeout = "long",
         )

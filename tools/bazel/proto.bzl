@@ -6,6 +6,7 @@ workspace root, so a .proto imports another as "o2c/policy/policy.proto".
 """
 
 load("@rules_cc//cc:defs.bzl", "cc_library")
+load("//tools/bazel:source_root.bzl", "source_root")
 
 def o2c_cc_proto_library(name, srcs, deps = [], visibility = None):
     """Generates <src>.pb.{h,cc} for each of srcs and wraps them in a cc_library.
@@ -20,12 +21,14 @@ def o2c_cc_proto_library(name, srcs, deps = [], visibility = None):
     for src in srcs:
         base = src[:-len(".proto")]
         outs += [base + ".pb.h", base + ".pb.cc"]
+    root = source_root()  # imports are resolved from it
     native.genrule(
         name = name + "_gen",
         srcs = srcs + [d + "_protos" for d in deps],
         outs = outs,
         tools = ["@protobuf//:protoc"],
-        cmd = "$(location @protobuf//:protoc) -I. --cpp_out=$(GENDIR) " +
+        cmd = ("$(location @protobuf//:protoc) -I{root} --cpp_out=$(GENDIR)/{root} "
+               .format(root = root)) +
               " ".join(["$(location %s)" % s for s in srcs]),
     )
     native.filegroup(

@@ -9,7 +9,8 @@
 #   vmlinux          the uncompressed kernel (boots directly through PVH,
 #                    skipping the decompression of vmlinuz under TCG)
 #   vmlinuz, config  the packaged kernel and its configuration
-#   modules/, headers/  bookworm only: its modules tree and linux-headers
+#   modules/, headers/  bookworm only: its modules tree (with modules.dep)
+#                    and linux-headers
 #   VERSION          e.g. 6.1.0-56-amd64
 # and ${cache}/current-NAME points at it (${cache}/current too for bookworm:
 # the module's kernel). The version is what linux-image-amd64 depends on in
@@ -139,6 +140,8 @@ fetch() {
     cp "${work}/root/boot/vmlinuz-${version}" "${dir}.tmp/vmlinuz"
     cp "${work}/root/boot/config-${version}" "${dir}.tmp/config"
     if [[ "${name}" == "${module_kernel}" ]]; then
+      # Indexed (modules.dep) for vmtest.py --module, which asks modprobe.
+      depmod -b "${work}/root" "${version}"
       mv "${work}/root/lib/modules/${version}" "${dir}.tmp/modules"
       # Headers: the arch tree links to the common tree and to kbuild by
       # absolute /usr/src paths; keep the unpacked /usr tree and fix the

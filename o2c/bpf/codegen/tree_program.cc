@@ -164,6 +164,11 @@ absl::StatusOr<ScopedFd> LoadAudition(const EmittedProgram& program, AuditionFor
         raw.type = BPF_PROG_TYPE_RAW_TRACEPOINT;
         break;
       }
+      // A site-probe tracker runs as kprobes.
+      if (absl::ConsumePrefix(&hook, "kprobe/")) {
+        raw.type = BPF_PROG_TYPE_KPROBE;
+        break;
+      }
       absl::ConsumePrefix(&hook, "tp_btf/");
       raw.type = BPF_PROG_TYPE_TRACING;
       raw.expected_attach_type = BPF_TRACE_RAW_TP;

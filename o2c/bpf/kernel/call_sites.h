@@ -29,6 +29,20 @@ struct DecodedCalls {
 // A jump counts as a tail call when its target lies outside [base, base+size).
 DecodedCalls FindCalls(const uint8_t* code, size_t size, uint64_t base);
 
+// Addresses [start, end) a call may target.
+struct TargetWindow {
+  uint64_t start = 0;
+  uint64_t end = 0;
+};
+
+// Every `call rel32` byte pattern (0xe8 and a 32-bit displacement) in `size`
+// bytes at `code`, run at `base`, whose target lies in one of `targets`, by
+// address. Found without decoding, so fast enough for the whole kernel text;
+// a match may sit inside another instruction, so confirm each by decoding
+// its function (FindCalls).
+std::vector<CallInstruction> ScanForCalls(const uint8_t* code, size_t size, uint64_t base,
+                                   const std::vector<TargetWindow>& targets);
+
 }  // namespace o2c::bpf
 
 #endif  // O2C_BPF_KERNEL_CALL_SITES_H_

@@ -40,5 +40,19 @@ TEST(FindCallsTest, SkipsBytesThatDoNotDecode) {
   EXPECT_GT(found.undecodable_bytes, 0u);
 }
 
+TEST(ScanForCallsTest, FindsCallBytesIntoTheTargetWindowsOnly) {
+  // The call at +0x06 targets kBase+0x1000; the jmp at +0x10 is no call.
+  std::vector<CallInstruction> found = ScanForCalls(kCode, sizeof(kCode), kBase,
+                                                    {{kBase + 0x0ff0, kBase + 0x1001}});
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_EQ(found[0].address, kBase + 0x06);
+  EXPECT_EQ(found[0].return_address, kBase + 0x0b);
+  EXPECT_EQ(found[0].target, kBase + 0x1000);
+  EXPECT_TRUE(ScanForCalls(kCode, sizeof(kCode), kBase, {{kBase + 0x1001, kBase + 0x3000}})
+                  .empty());
+  // A call opcode whose displacement runs past the end is not read.
+  EXPECT_TRUE(ScanForCalls(kCode, 9, kBase, {{0, ~0ull}}).empty());
+}
+
 }  // namespace
 }  // namespace o2c::bpf

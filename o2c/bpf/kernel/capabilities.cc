@@ -334,6 +334,20 @@ CapabilityResult ProbeTaskStorage(Capability f, const ProbeContext&) {
   return Works(f, "task storage map created");
 }
 
+CapabilityResult ProbeKmemCacheKfunc(Capability f, const ProbeContext&) {
+  struct btf* vmlinux = btf__load_vmlinux_btf();
+  if (vmlinux == nullptr) return Refused(f, errno, "kmem_cache kfunc: load vmlinux BTF");
+  absl::Cleanup free_btf = [vmlinux] { btf__free(vmlinux); };
+  int id = btf__find_by_name_kind(vmlinux, "bpf_get_kmem_cache", BTF_KIND_FUNC);
+  if (id < 0) return Refused(f, -id, "kmem_cache kfunc: no 'bpf_get_kmem_cache' in vmlinux BTF");
+  // r0 = bpf_get_kmem_cache(0) in the program type the kmem hooks fall back to.
+  auto prog = Load("kmem_cache_kf", BPF_PROG_TYPE_RAW_TRACEPOINT,
+                   {Mov64Imm(R1, 0), Make(BPF_JMP | BPF_CALL, 0, BPF_PSEUDO_KFUNC_CALL, 0, id),
+                    Mov64Imm(R0, 0), Exit()});
+  if (!prog.ok()) return FromStatus(f, prog.status());
+  return Works(f, "bpf_get_kmem_cache called from a raw_tp program");
+}
+
 // One row per capability: its name and how to probe it, in the style of
 // libbpf's feature_probes[] table. Rows follow the enum's order (checked
 // below), so a capability is its row's index.
@@ -358,6 +372,7 @@ constexpr CapabilityProbe kCapabilityProbes[] = {
     {Capability::kRingbuf, "ringbuf", ProbeRingbuf},
     {Capability::kSendSignal, "send_signal", ProbeSendSignal},
     {Capability::kTaskStorage, "task_storage", ProbeTaskStorage},
+    {Capability::kKmemCacheKfunc, "kmem_cache_kfunc", ProbeKmemCacheKfunc},
 };
 
 constexpr bool RowsFollowTheEnum() {
@@ -384,6 +399,13 @@ const std::vector<Capability>& AllCapabilities() {
 const char* CapabilityName(Capability feature) {
   size_t index = static_cast<size_t>(feature);
   return index < std::size(kCapabilityProbes) ? kCapabilityProbes[index].name : "?";
+}
+
+CapabilityResult ProbeCapability(Capability feature) {
+  size_t index = static_cast<size_t>(feature);
+  if (index >= std::size(kCapabilityProbes)) return CapabilityResult{feature, false, ENOSYS, "?"};
+  const ProbeContext context{FindTracefs()};
+  return kCapabilityProbes[index].probe(feature, context);
 }
 
 std::string RunningKernelRelease() {

@@ -25,6 +25,7 @@ enum class Capability {
   kRingbuf,          // BPF ring buffer
   kSendSignal,       // bpf_send_signal from a tracing program
   kTaskStorage,      // task-local storage maps
+  kKmemCacheKfunc,   // the bpf_get_kmem_cache kfunc (an address's slab cache)
   kCount,            // not a capability: how many there are
 };
 
@@ -40,6 +41,10 @@ struct CapabilityResult {
   int error = 0;       // errno of the refusal (0 when it works)
   std::string detail;  // what was tried, and why it failed
 };
+
+// Probes one capability on the running kernel (as KernelCapabilities::Probe
+// does for all); libbpf's messages are the caller's to silence.
+CapabilityResult ProbeCapability(Capability feature);
 
 // The running kernel's release, as uname(2) gives it ("" if it fails).
 std::string RunningKernelRelease();

@@ -18,6 +18,7 @@
 
 #include "absl/cleanup/cleanup.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
@@ -164,6 +165,17 @@ TEST_F(KernelCapabilitiesTest, TrampolineProgramsAgreeWithEachOtherAndTheBtf) {
   }
   if (k_.Has(Capability::kFmodRet)) {
     EXPECT_TRUE(k_.Has(Capability::kFentry)) << Why(Capability::kFentry);
+  }
+}
+
+// The kfunc is callable exactly where the kernel's BTF names it (the
+// kernel's own symbol table agrees: it is a real function there).
+TEST_F(KernelCapabilitiesTest, KmemCacheKfuncWorksExactlyWhereTheKernelHasIt) {
+  absl::StatusOr<std::string> btf = internal::ReadFileBytes("/sys/kernel/btf/vmlinux");
+  const bool in_btf = btf.ok() && absl::StrContains(*btf, std::string("bpf_get_kmem_cache") + '\0');
+  EXPECT_EQ(k_.Has(Capability::kKmemCacheKfunc), in_btf) << Why(Capability::kKmemCacheKfunc);
+  if (!in_btf) {
+    EXPECT_THAT(k_.Get(Capability::kKmemCacheKfunc).detail, HasSubstr("bpf_get_kmem_cache"));
   }
 }
 

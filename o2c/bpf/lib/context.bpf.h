@@ -27,6 +27,14 @@
 
 /* Bytes from a CPU's `runqueues` to its preempt_count; 0: unknown. */
 const volatile __s64 o2c_preempt_count_from_rq = 0;
+/* Set for kprobe programs: a kprobe that is an int3 runs its handler from
+ * the breakpoint exception, which x86 enters like an NMI (one NMI and one
+ * hardirq level more than the code it stopped). Allocation and free sites
+ * never run in a real NMI, so an NMI level there is the breakpoint's and is
+ * taken off; an optimized (jump) kprobe adds none. */
+const volatile __u32 o2c_context_from_kprobe = 0;
+#define O2C_NMI_OFFSET 0x00100000
+#define O2C_HARDIRQ_OFFSET 0x00010000
 
 /* This CPU's preempt_count without the resched bit, or -1 when it cannot
  * be read. */
@@ -54,6 +62,8 @@ static __always_inline __u32 o2c_current_context(void)
 
   if (count < 0)
     return O2C_CONTEXT_UNKNOWN;
+  if (o2c_context_from_kprobe && (count & O2C_NMI_MASK))
+    count -= O2C_NMI_OFFSET + O2C_HARDIRQ_OFFSET;
   if (count & O2C_NMI_MASK)
     return O2C_CONTEXT_NMI;
   if (count & O2C_HARDIRQ_MASK)

@@ -7,6 +7,7 @@
 #include "o2c/bpf/codegen/audition.h"
 #include "o2c/bpf/features.h"
 #include "o2c/bpf/lib/ranges.bpf.h"
+#include "o2c/bpf/lib/slab.bpf.h"
 
 /* Where things are, set by the loader (from kallsyms and the compartment). */
 struct o2c_extractor_config {
@@ -15,6 +16,8 @@ struct o2c_extractor_config {
   __u32 max_compartment;
   __u64 text_start; /* kernel text [_stext, _etext) */
   __u64 text_end;
+  __u32 slab_lookup; /* enum o2c_slab_lookup */
+  struct o2c_slab_layout slab_layout; /* for O2C_SLAB_LOOKUP_WALK */
 };
 
 static __always_inline __s64 o2c_word_class(const struct o2c_extractor_config *cfg,
@@ -38,12 +41,11 @@ static __always_inline __s64 o2c_word_class(const struct o2c_extractor_config *c
   return O2C_WORD_OTHER;
 }
 
-/* Fills f->value[0 .. O2C_F_COUNT) for `object`; `size` is its size if the
- * free event says it, else -1. */
+/* Fills f->value[0 .. O2C_F_COUNT) for `object`. */
 static __always_inline void o2c_extract_features(const struct o2c_extractor_config *cfg,
-                                                 struct o2c_features *f, __u64 object,
-                                                 __s64 size)
+                                                 struct o2c_features *f, __u64 object)
 {
+  struct kmem_cache *cache = o2c_slab_cache_of(cfg->slab_lookup, &cfg->slab_layout, object);
   __u64 words[O2C_FEATURE_WORDS] = {};
   __s64 align = 0;
 
@@ -51,7 +53,14 @@ static __always_inline void o2c_extract_features(const struct o2c_extractor_conf
   bpf_probe_read_kernel(words, sizeof(words), (const void *)object);
   while (align < 12 && !(object & (1ULL << align)))
     align++;
-  f->value[O2C_F_SIZE] = size;
+  if (cache) {
+    f->value[O2C_F_SIZE] = BPF_CORE_READ(cache, object_size);
+    f->value[O2C_F_CACHE_KIND] =
+        o2c_is_kmalloc_cache(cache) ? O2C_CACHE_KMALLOC : O2C_CACHE_DEDICATED;
+  } else {
+    f->value[O2C_F_SIZE] = -1;
+    f->value[O2C_F_CACHE_KIND] = O2C_CACHE_NONE;
+  }
   f->value[O2C_F_ALIGN] = align;
   for (int c = 0; c < O2C_WORD_CLASSES; c++)
     f->value[O2C_F_NR_NULL + c] = 0;

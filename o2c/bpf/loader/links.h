@@ -19,8 +19,8 @@ using LinkPtr = std::unique_ptr<bpf_link, LinkDeleter>;
 
 // Attaches each program of `obj` whose autoload and autoattach are on, at
 // its section's hook: first those for which `first` holds, then the others
-// (a tracker attaches its free hooks before its allocation hooks, so that no
-// object it tracks is freed unseen).
+// (the order in which a tracker's allocation and free hooks go live decides
+// which objects of the attach window it misses).
 // On any failure the links made so far are destroyed and the status names
 // the program: "prog 'btf_kfree': attach: No such file or directory".
 absl::StatusOr<std::vector<LinkPtr>> AttachAll(

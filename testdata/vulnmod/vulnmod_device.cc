@@ -1,0 +1,29 @@
+#include "testdata/vulnmod/vulnmod_device.h"
+
+#include <fcntl.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace o2c::testing {
+
+std::string LoadVulnmod() {
+  constexpr char kModule[] = "testdata/vulnmod/vulnmod.ko";
+  int fd = open(kModule, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return std::string(kModule) + ": " + std::strerror(errno);
+  long rc = syscall(SYS_finit_module, fd, "", 0);
+  int err = errno;
+  close(fd);
+  if (rc != 0 && err != EEXIST) return std::string("finit_module: ") + std::strerror(err);
+  return "";
+}
+
+long VulnRequest(int fd, unsigned long cmd, uint32_t index, uint32_t size) {
+  vuln_request req = {.index = index, .size = size, .data = 0};
+  return ioctl(fd, cmd, &req);
+}
+
+}  // namespace o2c::testing
