@@ -40,14 +40,24 @@ using ::testing::HasSubstr;
 // Forks a child that, `iterations` times, closes the oldest pipe of a
 // window of `window` and opens a new one, passing a byte through it; before
 // iteration `wait_at` it waits for a byte on `go_fd`. It exits 0, or 2-4 if
-// a call failed. Returns its pid (-1 if fork failed).
+// a call failed. Returns its pid once the child is waiting (so that what it
+// did before `wait_at` is over before the caller attaches), or -1.
 pid_t ForkPipeChurner(int window, int iterations, int wait_at, int go_fd) {
+  int ready[2];
+  if (pipe(ready) != 0) return -1;
   pid_t child = fork();
-  if (child != 0) return child;
+  if (child != 0) {
+    close(ready[1]);
+    char c;
+    bool waiting = child > 0 && read(ready[0], &c, 1) == 1;
+    close(ready[0]);
+    return waiting ? child : -1;
+  }
+  close(ready[0]);
   std::vector<Pipe> pipes(window);
   for (int i = 0; i < iterations; ++i) {
-    char c;
-    if (i == wait_at && read(go_fd, &c, 1) != 1) _exit(3);
+    char c = 'r';
+    if (i == wait_at && (write(ready[1], &c, 1) != 1 || read(go_fd, &c, 1) != 1)) _exit(3);
     Pipe& p = pipes[i % pipes.size()];
     p.Close();
     if (pipe2(p.fds, 0) != 0) _exit(2);
@@ -286,8 +296,8 @@ TEST_F(EnforcerTest, BenignWorkloadWithAttachOnTheFlyHasNoViolations) {
   auto loaded = Load("testdata/policies/pipe.policy");
   ASSERT_THAT(loaded, IsOk());
   auto& [policy, compartment] = *loaded;
-  // A child churns pipes (keeping a window of 64 open) before, during and
-  // after the attach: 100,000 pipe operations in all.
+  // A child churns pipes (keeping a window of 64 open) before and after the
+  // attach: 100,000 pipe operations in all, 20,000 of them done before.
   int go[2];
   ASSERT_EQ(pipe(go), 0);
   pid_t child = ForkPipeChurner(64, 100000, 20000, go[0]);  // waits for the attach
