@@ -49,7 +49,9 @@ pid_t ForkPipeChurner(int window, int iterations, int wait_at, int go_fd) {
   if (child != 0) {
     close(ready[1]);
     char c;
-    bool waiting = child > 0 && read(ready[0], &c, 1) == 1;
+    // The byte, then end of file: the child has closed its end, so this
+    // pipe is freed here, before any attach, and never counts as untracked.
+    bool waiting = child > 0 && read(ready[0], &c, 1) == 1 && read(ready[0], &c, 1) == 0;
     close(ready[0]);
     return waiting ? child : -1;
   }
@@ -57,7 +59,9 @@ pid_t ForkPipeChurner(int window, int iterations, int wait_at, int go_fd) {
   std::vector<Pipe> pipes(window);
   for (int i = 0; i < iterations; ++i) {
     char c = 'r';
-    if (i == wait_at && (write(ready[1], &c, 1) != 1 || read(go_fd, &c, 1) != 1)) _exit(3);
+    if (i == wait_at) {
+      if (write(ready[1], &c, 1) != 1 || close(ready[1]) != 0 || read(go_fd, &c, 1) != 1) _exit(3);
+    }
     Pipe& p = pipes[i % pipes.size()];
     p.Close();
     if (pipe2(p.fds, 0) != 0) _exit(2);

@@ -44,7 +44,7 @@ if [[ ${asan_status} -ne 0 && ${status} -eq 0 ]]; then status=${asan_status}; fi
 # A short run of every fuzz target (tools/fuzz.sh SECONDS runs them longer):
 # each target is one case, failed by a crash; a failed build fails them all.
 fuzz_log=$(mktemp)
-bash tools/fuzz.sh "${O2C_FUZZ_SECONDS:-15}" | tee "${fuzz_log}"
+bash tools/fuzz.sh "${O2C_FUZZ_SECONDS:-10}" | tee "${fuzz_log}"
 fuzz_status=${PIPESTATUS[0]}
 fuzz_ok=$(grep -cE '^[a-z_]+_fuzzer +execs .* crashes 0$' "${fuzz_log}")
 fuzz_bad=$(grep -cE '^[a-z_]+_fuzzer +execs .* crashes [1-9]' "${fuzz_log}")
