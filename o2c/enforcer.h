@@ -175,6 +175,8 @@ class Enforcer {
     // kept until destruction.
     std::function<void(const Event&)> on_event;
     // Enforce only for this process (tests, demos); 0: the whole system.
+    // Only its allocations are tracked and only its untracked frees judged;
+    // a tracked object leaves the heap whichever task frees it.
     uint32_t scope_tgid = 0;
     // With scope_tgid: also for every process it starts (a workload's
     // workers), up to 16 generations down.

@@ -23,6 +23,7 @@
 #include "o2c/internal/site_calls.h"
 #include "o2c/policy.h"
 #include "o2c/testonly/fixture_model.h"
+#include "o2c/testonly/settled_stats.h"
 #include "testing/kernel_test.h"
 #include "testing/pipes.h"
 #include "testing/status_matchers.h"
@@ -255,8 +256,7 @@ TEST_P(EnforcerTrackingTest, EveryPipeOfAChildStartedAfterTheAttachIsTrackedAndF
   int wstatus = 0;
   ASSERT_EQ(waitpid(child, &wstatus, 0), child);
   EXPECT_TRUE(WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0) << wstatus;
-  usleep(200 * 1000);  // a file closed at exit may be released a little later
-  auto stats = (*enforcer)->Stats();
+  auto stats = SettledStats(**enforcer);
   ASSERT_THAT(stats, IsOk());
   std::cout << ModeName(GetParam()) << ": tracked " << stats->tracked << ", freed "
             << stats->freed_own << " own + " << stats->freed_by_kernel << " by the kernel, live "

@@ -308,8 +308,10 @@ static __always_inline void on_alloc(__u64 call_site, __u64 ptr, __u64 size,
 }
 
 /* A free of `ptr` from `call_site`: a tracked object leaves the private
- * heap. True when nothing more is to be done: it was tracked, is no object
- * (ZERO_OR_NULL_PTR) or the task is out of scope. */
+ * heap, whichever task frees it (a file's last reference can be dropped by
+ * another task, the census's reader among them); the scope only limits whose
+ * untracked frees are judged. True when nothing more is to be done: it was
+ * tracked, is no object (ZERO_OR_NULL_PTR) or the task is out of scope. */
 static __always_inline bool release_tracked(__u64 call_site, __u64 ptr)
 {
   struct o2c_object info;
@@ -321,10 +323,8 @@ static __always_inline bool release_tracked(__u64 call_site, __u64 ptr)
       o2c_count(O2C_STAT_IGNORED_POINTERS);
     return true;
   }
-  if (out_of_scope())
-    return true;
   if (!o2c_untrack(ptr, &info))
-    return false;
+    return out_of_scope();
   by_kernel = !in_ranges(code_ranges, nr_code, call_site);
 
   if (uid_quota)
