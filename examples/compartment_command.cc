@@ -32,17 +32,6 @@ const CommandHelp kCompartmentHelp = {
 };
 namespace {
 
-// Functions that write memory through their first argument (rdi), as
-// compartment code calls them; absent ones are not matched. Copies *to* user
-// memory are not listed: they write user memory, not the kernel's.
-constexpr const char* kStoreHelpers[] = {
-    "memcpy", "__memcpy", "memset", "__memset", "memmove", "__memmove",
-    "_copy_from_user", "__copy_from_user_inatomic", "copy_from_user_nmi",
-    "rep_movs_alternative", "copy_user_generic_string", "copy_user_generic_unrolled",
-    "copy_user_enhanced_fast_string", "__copy_user_nocache", "strncpy_from_user",
-    "copy_from_kernel_nofault", "strcpy", "strscpy", "strscpy_pad", "strncpy", "strlcpy",
-    "strcat", "strncat"};
-
 // What the last column of the totals says about each class.
 const char* StoreClassMeaning(bpf::StoreClass cls) {
   switch (cls) {
@@ -61,26 +50,15 @@ const char* StoreClassMeaning(bpf::StoreClass cls) {
 }
 
 // The --stores section: each code range's stores and the totals.
-int PrintStores(const Compartment& compartment, const bpf::Kallsyms& kallsyms,
-                const bpf::KernelTextReader& text) {
-  bpf::StoreContext ctx;
-  std::vector<std::string> helpers;
-  for (const char* name : kStoreHelpers) {
-    bool found = false;
-    for (const bpf::Symbol* s : kallsyms.FindAll(name)) {
-      if (!s->IsText()) continue;
-      ctx.helpers.push_back({s->address, name});
-      found = true;
-    }
-    if (found) helpers.push_back(name);
+int PrintStores(const Compartment& compartment, const bpf::Kallsyms& kallsyms) {
+  std::vector<std::string> helpers;  // names: a helper may have several addresses
+  for (const bpf::StoreHelper& h : bpf::FindStoreHelpers(kallsyms)) {
+    if (helpers.empty() || helpers.back() != h.name) helpers.push_back(h.name);
   }
   std::vector<std::string> data_names;
-  for (const NamedRange& r : compartment.data()) {
-    ctx.own_data.push_back({r.range.start, r.range.end, r.name});
-    data_names.push_back(r.name);
-  }
-  std::printf("\nstores (code read with %s):\n", text.Describe().c_str());
-  if (ctx.own_data.empty()) {
+  for (const NamedRange& r : compartment.data()) data_names.push_back(r.name);
+  std::printf("\nstores (code read with %s):\n", compartment.text_source().c_str());
+  if (data_names.empty()) {
     std::printf("own data: unknown (the compartment has no data ranges): rip-relative and "
                 "absolute stores count as fixed\n");
   } else {
@@ -89,24 +67,15 @@ int PrintStores(const Compartment& compartment, const bpf::Kallsyms& kallsyms,
   std::printf("helpers on this kernel: %s\n",
               helpers.empty() ? "none" : absl::StrJoin(helpers, ", ").c_str());
 
-  bpf::StoreAnalysis total;
-  size_t unreadable = 0;
+  const bpf::StoreAnalysis& total = compartment.stores();
   for (const NamedRange& r : compartment.code()) {
     std::printf("\n%s 0x%llx-0x%llx:\n", r.name.c_str(),
                 static_cast<unsigned long long>(r.range.start),
                 static_cast<unsigned long long>(r.range.end));
-    absl::StatusOr<std::vector<uint8_t>> bytes = text.Read(r.range.start, r.range.size());
-    if (!bytes.ok()) {
-      ++unreadable;
-      std::printf("  code unreadable: %s\n", std::string(bytes.status().message()).c_str());
-      continue;
-    }
-    bpf::StoreAnalysis found = bpf::FindStores(bytes->data(), bytes->size(), r.range.start, ctx);
-    std::fputs(bpf::FormatStoreReport(found, [&](uint64_t address) {
+    std::fputs(bpf::FormatStoreReport(total, r.range.start, r.range.end, [&](uint64_t address) {
                  return kallsyms.Format(address);
                }).c_str(),
                stdout);
-    total.Add(found);
   }
   std::printf("\ntotal over %zu code ranges: %s\n", compartment.code().size(),
               bpf::FormatStoreSummary(total).c_str());
@@ -117,9 +86,10 @@ int PrintStores(const Compartment& compartment, const bpf::Kallsyms& kallsyms,
   }
   std::printf("calls to other functions and through pointers are not followed; nothing here "
               "is checked yet\n");
-  if (unreadable > 0) {
-    std::fprintf(stderr, "o2c compartment: %zu code ranges unreadable: their stores are "
-                         "missing\n", unreadable);
+  // With a text reader, sites are inexact only where code was unreadable.
+  if (!compartment.sites_exact()) {
+    std::fprintf(stderr, "o2c compartment: code unreadable (see the notes): its stores are "
+                         "missing\n");
     return 1;
   }
   return 0;
@@ -139,7 +109,8 @@ int CompartmentCommand(int argc, char** argv) {
   if (!policy.ok()) return ReportFailure("compartment", policy.status());
   absl::StatusOr<bpf::Kallsyms> kallsyms = bpf::Kallsyms::FromFile();
   if (!kallsyms.ok()) return ReportFailure("compartment", kallsyms.status());
-  // --stores reads the code itself: one reader serves both, not two.
+  // --stores needs the code read: without a reader it fails here, where
+  // Resolve alone would go on and only note it.
   std::unique_ptr<bpf::KernelTextReader> text;
   if (show_stores) {
     absl::StatusOr<std::unique_ptr<bpf::KernelTextReader>> reader = bpf::OpenKernelTextReader();
@@ -154,7 +125,7 @@ int CompartmentCommand(int argc, char** argv) {
   if (show_access) {
     std::printf("\naccess matrix:\n%s", policy->access().ToTable().c_str());
   }
-  if (show_stores) return PrintStores(*compartment, *kallsyms, *text);
+  if (show_stores) return PrintStores(*compartment, *kallsyms);
   return 0;
 }
 

@@ -384,22 +384,28 @@ class Compartment::Resolver {
     O2C_RETURN_IF_ERROR(CollectTargets(policy_.frees(), "sites.free", CallSite::Kind::kFree));
     if (options_.text == nullptr) {
       out_->sites_exact_ = false;
-      Note("kernel text unreadable: no call sites; any call_site inside the code ranges "
-           "counts as the compartment's");
+      Note("kernel text unreadable: no call sites and no store analysis; any call_site "
+           "inside the code ranges counts as the compartment's");
       return absl::OkStatus();
     }
     out_->text_source_ = options_.text->Describe();
     out_->sites_exact_ = true;
     size_t indirect = 0, trampolines = 0, undecodable = 0;
+    bpf::StoreContext stores;
+    for (const NamedRange& d : out_->data_) {
+      stores.own_data.push_back({d.range.start, d.range.end, d.name});
+    }
+    stores.helpers = bpf::FindStoreHelpers(kallsyms_);
     for (const NamedRange& r : out_->code_) {
       absl::StatusOr<std::vector<uint8_t>> bytes = options_.text->Read(r.range.start,
                                                                        r.range.size());
       if (!bytes.ok()) {
         out_->sites_exact_ = false;
         Note(absl::StrCat("'", r.name, "': code unreadable (", bytes.status().message(),
-                          "): any call_site inside it counts"));
+                          "): any call_site inside it counts; its stores are not listed"));
         continue;
       }
+      out_->stores_.Add(bpf::FindStores(bytes->data(), bytes->size(), r.range.start, stores));
       bpf::DecodedCalls calls = bpf::FindCalls(bytes->data(), bytes->size(), r.range.start);
       indirect += calls.indirect_calls.size();
       undecodable += calls.undecodable_bytes;

@@ -13,10 +13,14 @@
 // calls of it are found in the kernel's text and are sites too. Where the
 // code cannot be read, there are no sites and sites_exact() is false: then
 // any call_site inside the code ranges has to count as the compartment's.
+// The same bytes give the compartment's stores, every instruction that
+// writes memory, classified by the check it would need
+// (o2c/bpf/kernel/store_sites.h).
 //
-// bpf::Kallsyms, bpf::AddressRange and bpf::KernelTextReader below are O2C's
-// own plain C++ types (no libbpf, no kernel headers). A Compartment is a
-// value: copyable, immutable after Resolve, safe to read from any thread.
+// bpf::Kallsyms, bpf::AddressRange, bpf::KernelTextReader and
+// bpf::StoreAnalysis below are O2C's own plain C++ types (no libbpf, no
+// kernel headers). A Compartment is a value: copyable, immutable after
+// Resolve, safe to read from any thread.
 #ifndef O2C_COMPARTMENT_H_
 #define O2C_COMPARTMENT_H_
 
@@ -26,6 +30,7 @@
 
 #include "absl/status/statusor.h"
 #include "o2c/bpf/kernel/kallsyms.h"
+#include "o2c/bpf/kernel/store_sites.h"
 #include "o2c/bpf/kernel/text_reader.h"
 #include "o2c/policy.h"
 
@@ -126,6 +131,12 @@ class Compartment {
   const std::vector<WrapperPath>& wrapper_paths() const { return wrapper_paths_; }
   // Whether every function's code was read and decoded.
   bool sites_exact() const { return sites_exact_; }
+  // Every instruction of the compartment's code that writes memory
+  // (bpf::FindStores, its data ranges as own data, the kernel's
+  // memory-writing helpers), by address; empty (and notes() says so) when
+  // the code was not read. Only the ranges read when some were not
+  // (sites_exact() false).
+  const bpf::StoreAnalysis& stores() const { return stores_; }
   // What resolution skipped, approximated or could not do, one line each.
   const std::vector<std::string>& notes() const { return notes_; }
   // How the code was read ("" if it was not).
@@ -150,6 +161,7 @@ class Compartment {
   std::vector<TailJump> tail_jumps_;
   std::vector<WrapperPath> wrapper_paths_;
   bool sites_exact_ = false;
+  bpf::StoreAnalysis stores_;
   std::vector<std::string> notes_;
   std::string text_source_;
 };

@@ -33,6 +33,8 @@ constexpr uint64_t kHiddenCall = kPipeWriteIter + 7;
 constexpr uint64_t kUseWrappers = 0xffffffff81000500;
 constexpr uint64_t kKvmallocNode = 0xffffffff81000540;
 constexpr uint64_t kKvfree = 0xffffffff81000580;
+constexpr uint64_t kStoreFields = 0xffffffff81000600;
+constexpr uint64_t kMemset = 0xffffffff81000700;
 
 constexpr char kTable[] =
     "ffffffff80fff000 T _stext\n"
@@ -48,6 +50,8 @@ constexpr char kTable[] =
     "ffffffff81000540 T kvmalloc_node\n"
     "ffffffff81000580 T kvfree\n"
     "ffffffff810005c0 T kvfree_call_rcu\n"
+    "ffffffff81000600 T store_fields\n"
+    "ffffffff81000700 T memset\n"
     "ffffffff81001000 T _etext\n";
 
 // Serves bytes of the functions above; everything else reads as int3.
@@ -82,6 +86,11 @@ class FakeText : public bpf::KernelTextReader {
     Put(kKvmallocNode + 5, {0xc3});
     // kvfree: jmp kfree (the kernel reports kvfree's caller)
     PutBranch(kKvfree, 0xe9, kKfree);
+    // store_fields: mov [rbx+0x10], rax; mov [rip-0x20a], eax (some_data);
+    // call memset; mov [rsp+0x8], rax; ret
+    Put(kStoreFields, {0x48, 0x89, 0x43, 0x10, 0x89, 0x05, 0xf6, 0xfd, 0xff, 0xff});
+    PutBranch(kStoreFields + 10, 0xe8, kMemset);
+    Put(kStoreFields + 15, {0x48, 0x89, 0x44, 0x24, 0x08, 0xc3});
   }
   absl::StatusOr<std::vector<uint8_t>> Read(uint64_t address, size_t size) const override {
     std::vector<uint8_t> out(size, 0xcc);
@@ -262,13 +271,33 @@ TEST(CompartmentInitTextTest, PatternsSkipFreedInitText) {
   EXPECT_FALSE(c->ContainsCode(0xffffffff82000000));
 }
 
+// The stores come from the same bytes as the sites, with the compartment's
+// data as own data and the kernel's helpers.
+TEST_F(CompartmentTest, StoresOfTheCodeWithOwnDataAndHelpers) {
+  auto c = Resolve("compartment { function: \"store_fields\" data_symbol: \"some_data\" }");
+  ASSERT_THAT(c, IsOk());
+  const bpf::StoreAnalysis& stores = c->stores();
+  ASSERT_THAT(stores.sites, SizeIs(4));
+  EXPECT_EQ(stores.count(bpf::StoreClass::kRuntime), 1u);
+  EXPECT_EQ(stores.count(bpf::StoreClass::kOwnData), 1u);
+  EXPECT_EQ(stores.count(bpf::StoreClass::kHelperCall), 1u);
+  EXPECT_EQ(stores.count(bpf::StoreClass::kStackFrame), 1u);
+  EXPECT_EQ(stores.sites[0].address, kStoreFields);
+  EXPECT_EQ(stores.sites[0].operand.base, 3);  // rbx
+  EXPECT_EQ(stores.sites[1].reason, "rip-relative into own data some_data");
+  EXPECT_EQ(stores.sites[2].target, kMemset);
+  EXPECT_EQ(stores.sites[2].operand.length_register, 2);  // rdx
+}
+
 TEST_F(CompartmentTest, WithoutTextFallsBackToRanges) {
   options_.text = nullptr;
   auto c = Resolve("compartment { function: \"alloc_thing\" }");
   ASSERT_THAT(c, IsOk());
   EXPECT_FALSE(c->sites_exact());
   EXPECT_THAT(c->alloc_sites(), SizeIs(0));
+  EXPECT_THAT(c->stores().sites, SizeIs(0));
   EXPECT_THAT(c->notes(), Contains(HasSubstr("any call_site inside the code ranges")));
+  EXPECT_THAT(c->notes(), Contains(HasSubstr("no store analysis")));
 }
 
 TEST_F(CompartmentTest, UnknownFunctionSuggestsANearName) {

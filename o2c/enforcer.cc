@@ -19,6 +19,7 @@
 #include "o2c/bpf/loader/compartment_claim.h"
 #include "o2c/bpf/kmem_hook_set.h"
 #include "o2c/bpf/site_probes_programs.h"
+#include "o2c/internal/access_checks.h"
 #include "o2c/bpf/loader/kmem_hooks.h"
 #include "o2c/bpf/quarantine_gate_programs.h"
 #include "o2c/internal/compartment_ranges.h"
@@ -71,6 +72,21 @@ struct HeapSize {
   std::string why;
   uint64_t compartment_files = 0;  // the census's count at attach (0 where none ran)
 };
+
+// A store violation's target, in the event's terms.
+void SetStoreTarget(const o2c_event& raw, Event& e) {
+  std::string cache(raw.target_cache, strnlen(raw.target_cache, sizeof(raw.target_cache)));
+  e.set_target_address(raw.target_address);
+  e.set_target_bytes(raw.target_bytes);
+  e.set_target_cache(cache);
+  if (raw.target == O2C_TARGET_KERNEL_HEAP) {
+    e.set_target(absl::StrCat(cache, " object 0x", absl::Hex(raw.object), " +0x",
+                              absl::Hex(raw.target_address - raw.object),
+                              ", not the compartment's (untracked)"));
+  } else {
+    e.set_target("kernel data (in no slab, not the compartment's data or the task's stack)");
+  }
+}
 
 constexpr uint64_t kHeapHeadroom = 4;
 // Below this the maps cost too little to save (about 3 MiB).
@@ -408,9 +424,54 @@ HookMechanism DescribeCensus(const absl::Status& loaded) {
 }
 
 // Said on every kernel: only the FREE column of the access matrix is built.
-std::vector<std::string> NotEnforced() {
-  return {"the access matrix's READ and WRITE rules",
-          "the interface's owned-argument checks"};
+std::vector<std::string> NotEnforced(bool access_checks) {
+  if (!access_checks) {
+    return {"the access matrix's READ and WRITE rules (Options::access_checks checks writes "
+            "where kprobes work)",
+            "the interface's owned-argument checks"};
+  }
+  return {"the access matrix's READ rules",
+          "writes by the functions the compartment calls (only its own instructions are "
+          "checked, and the destinations of the memory-writing helpers it calls)",
+          "the interface's owned-argument checks, but for those helpers' destinations"};
+}
+
+// The access-checks row: what was probed, what was left unchecked and why.
+HookMechanism DescribeAccessChecks(const internal::AccessCheckPlan& plan, size_t attached,
+                                   const std::vector<std::string>& refused) {
+  const bpf::StorePlan& stores = plan.stores;
+  std::string notes = absl::StrCat(
+      "a kprobe at each store static analysis could not clear computes the bytes written from "
+      "the registers before the store runs; allowed: user memory, the running task's stack, "
+      "the compartment's data, one object of the private heap; denied by the policy: ",
+      internal::ForbiddenTargetsName(plan.forbidden).empty()
+          ? "nothing"
+          : internal::ForbiddenTargetsName(plan.forbidden),
+      "; ", attached, " stores probed, ", stores.cleared, " cleared statically (stack frame, "
+      "own data, fixed addresses)");
+  if (!plan.why_none.empty()) absl::StrAppend(&notes, "; no probes: ", plan.why_none);
+  if (stores.over_budget > 0) {
+    absl::StrAppend(&notes, "; unchecked: ", stores.over_budget,
+                    " stores over the budget of probes (Options::max_store_probes)");
+  }
+  if (stores.unplaceable > 0) {
+    absl::StrAppend(&notes, "; unchecked: ", stores.unplaceable,
+                    " stores a probe cannot place or compute (a function name that is not unique, an "
+                    "address in no general register)");
+  }
+  if (!refused.empty()) {
+    absl::StrAppend(&notes, "; unchecked: ", refused.size(), " stores the kernel would not probe (",
+                    absl::StrJoin(refused, ", "), ")");
+  }
+  absl::StrAppend(&notes, "; a violation acts only once the final phase is confirmed and the "
+                          "heap complete (an untracked target may be an object from before "
+                          "the attach); the store itself still happens");
+  return {.duty = "access checks",
+          .hooks = absl::StrCat(attached, " store probes"),
+          .kind = HookMechanism::Kind::kKprobe,
+          .exact = stores.over_budget + stores.unplaceable + refused.size() == 0,
+          .can_deny = false,
+          .notes = std::move(notes)};
 }
 
 }  // namespace
@@ -427,6 +488,8 @@ struct Enforcer::State {
   std::unique_ptr<bpf::CensusPrograms> census;  // where BPF iterators load
   Clock::time_point last_census;
   int64_t census_untracked = -1;
+  // Stores that needed a check and got none (budget, names, kernel refusals).
+  uint64_t stores_unchecked = 0;
   // Whether a census has ever found one of the compartment's files. Until it
   // has, "no untracked object" proves nothing: the compartment's objects may
   // hang off no file at all (nf_tables' rules, a module's own tables).
@@ -528,6 +591,7 @@ Event Enforcer::State::Convert(const o2c_event& raw) const {
       e.set_leaf_id(raw.leaf_id);
       e.set_leaf_rule(LeafRule(raw.leaf_id));
       if (raw.label >= 0) e.set_verdict(ClassName(raw.label));
+      if (raw.detail == O2C_VIOLATION_STORE) SetStoreTarget(raw, e);
       if (raw.actions & O2C_ACTION_AUDIT) e.add_actions(Event::ACTION_AUDIT);
       if (raw.actions & O2C_ACTION_KILL) e.add_actions(Event::ACTION_KILL);
       if (raw.actions & O2C_ACTION_QUARANTINE) e.add_actions(Event::ACTION_QUARANTINE);
@@ -648,6 +712,10 @@ absl::StatusOr<EnforcerStats> Enforcer::State::StatsLocked() const {
   s.downgraded = raw[O2C_STAT_DOWNGRADED];
   s.late_auditions = raw[O2C_STAT_LATE_AUDITIONS];
   s.ignored_pointers = raw[O2C_STAT_IGNORED_POINTERS];
+  s.store_checks = raw[O2C_STAT_STORE_CHECKS];
+  s.store_violations = raw[O2C_STAT_STORE_VIOLATIONS];
+  s.store_probes = programs->AttachedStoreProbes();
+  s.stores_unchecked = stores_unchecked;
   s.heap_incomplete = programs->heap_incomplete();
   s.heap_capacity = heap_capacity;
   s.final_confirmed = programs->final_confirmed();
@@ -804,6 +872,17 @@ absl::StatusOr<std::unique_ptr<Enforcer>> Enforcer::Attach(const Compartment& co
   config.site_probes = tracking.probes;
   config.hooks = tracking.site_probes ? FreeHooksForSiteProbes(compartment)
                                       : KmemHooksOf(compartment, options.tracking);
+  std::optional<internal::AccessCheckPlan> access;
+  if (options.access_checks) {
+    O2C_ASSIGN_OR_RETURN(access, internal::PlanAccessChecks(compartment, policy, kallsyms,
+                                                            capabilities,
+                                                            options.max_store_probes));
+    config.store_probes = access->stores.probes;
+    config.store_forbidden = access->forbidden;
+    config.own_data = access->own_data;
+    config.store_slab_layout = access->slab_layout;
+    config.thread_size = access->thread_size;
+  }
 
   auto state = std::make_unique<State>();
   O2C_ASSIGN_OR_RETURN(state->claim, bpf::CompartmentClaim::Take(compartment.name(), ranges.code,
@@ -846,13 +925,24 @@ absl::StatusOr<std::unique_ptr<Enforcer>> Enforcer::Attach(const Compartment& co
                          state->AttachQuarantineGate(config.code, capabilities));
     mechanisms.hooks.push_back(std::move(quarantine));
   }
-  mechanisms.not_enforced = NotEnforced();
-  for (const std::string& rule : policy.UnenforcedRules()) {
-    mechanisms.not_enforced.push_back(rule);
+  mechanisms.not_enforced = NotEnforced(access.has_value());
+  // The policy's own list says its WRITE rules are not enforced: true only
+  // without access checks.
+  if (!access.has_value()) {
+    for (const std::string& rule : policy.UnenforcedRules()) {
+      mechanisms.not_enforced.push_back(rule);
+    }
   }
 
   // Attach the entry points and start in the first phase.
   O2C_RETURN_IF_ERROR(state->programs->Attach());
+  if (access.has_value()) {
+    const std::vector<std::string>& refused = state->programs->RefusedStoreProbes();
+    mechanisms.hooks.push_back(
+        DescribeAccessChecks(*access, state->programs->AttachedStoreProbes(), refused));
+    state->stores_unchecked =
+        access->stores.over_budget + access->stores.unplaceable + refused.size();
+  }
   state->attached_at = Clock::now();
   Event first = model == nullptr ? state->EnterFinalLocked("no audition model")
                                  : state->SetPhaseLocked(Event::TRANSITION, "attached");

@@ -105,6 +105,12 @@ struct EnforcerStats {
   uint64_t missed_allocations = 0;   // of kmalloc / kmem_cache_alloc programs
   uint64_t missed_frees = 0;         // of kfree / kmem_cache_free programs
   uint64_t quarantine_denials = 0;   // accesses refused while quarantined
+  // Access checks (Options::access_checks): the compartment's stores that
+  // static analysis could not clear, each under a kprobe.
+  uint64_t store_probes = 0;       // stores checked at run time (kprobes attached)
+  uint64_t stores_unchecked = 0;   // stores left unchecked: over budget or refused by the kernel
+  uint64_t store_checks = 0;       // checks run (probe hits)
+  uint64_t store_violations = 0;   // stores the access matrix denies (counted in violations too)
   uint64_t live_tracked() const { return tracked - freed_own - freed_by_kernel; }
 };
 
@@ -198,6 +204,23 @@ class Enforcer {
     const bpf::KernelCapabilities* capabilities = nullptr;
     // How to hook the kmem events (benchmarks and tests compare the modes).
     Tracking tracking = Tracking::kAuto;
+    // Checks the compartment's memory writes at run time against the
+    // policy's access matrix: a kprobe at every store that static analysis
+    // (Compartment::stores()) could not clear computes the address written
+    // from the registers and finds what it belongs to: the current task's
+    // stack, the compartment's data, a tracked object of the private heap,
+    // or else kernel heap (naming the slab cache) or kernel data. A write
+    // the matrix denies is a violation with the policy's actions once the
+    // final phase is confirmed and the heap complete, an AUDIT-only
+    // violation (downgraded) before that. The store still happens: this
+    // detects and stops the task before it returns to user space, it does
+    // not block. Needs kprobes at function+offset (FailedPrecondition where
+    // they do not work); Mechanisms() says what was checked.
+    bool access_checks = false;
+    // Most stores given a kprobe; beyond it the riskiest come first
+    // (helper calls, then writes through registers) and the rest are
+    // counted in EnforcerStats::stores_unchecked.
+    size_t max_store_probes = 1024;
   };
 
   // The version of Event's JSON rendering (ToJsonLine's "schema_version").

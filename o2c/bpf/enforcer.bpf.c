@@ -33,6 +33,7 @@
 #include "o2c/bpf/kmem_sites.h"
 #include "o2c/bpf/lib/compartment.bpf.h"
 #include "o2c/bpf/lib/quarantine_map.bpf.h"
+#include "o2c/bpf/lib/slab.bpf.h"
 #include "o2c/bpf/lib/scope.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
@@ -170,20 +171,24 @@ static __always_inline struct o2c_event *object_reserve(__u32 kind, __u64 object
   return o2c_event_reserve(&events, O2C_STAT_OBJECT_EVENTS_LOST, kind, object, site);
 }
 
-/* `flags`: enum o2c_event_flag bits; a downgraded violation takes no action
- * but AUDIT. */
-static __always_inline void violation(void *ctx, __u32 kind, __u64 object, __u64 site,
-                                      __s64 size, __s32 label, __s32 leaf_id, __u32 flags)
+/* Takes the policy's actions on a violation in `context` and returns its
+ * event, filled but for the caller's fields, to submit (NULL when the ring is
+ * full: counted). `flags`: enum o2c_event_flag bits; a downgraded violation
+ * takes no action but AUDIT. `bulk`: the event may come in bursts (see
+ * verdict_reserve_bulk). */
+static __always_inline struct o2c_event *violation_act(void *ctx, __u32 context, __u32 kind,
+                                                       __u64 object, __u64 site, __s64 size,
+                                                       __s32 label, __s32 leaf_id, __u32 flags,
+                                                       bool bulk)
 {
   __u32 allowed = (flags & O2C_EVENT_DOWNGRADED) ? O2C_ACTION_AUDIT : actions;
-  __u32 context = o2c_current_context();
   __u32 taken = O2C_ACTION_AUDIT;
   struct o2c_event *e;
 
   o2c_count(O2C_STAT_VIOLATIONS);
   if (allowed & O2C_ACTION_KILL) {
     /* Delivered before the task returns to user space: the exploit never
-     * takes its next step. The free itself still happens. */
+     * takes its next step. The free or store itself still happens. */
     if (context == O2C_CONTEXT_PROCESS && bpf_send_signal(9 /* SIGKILL */) == 0) {
       o2c_count(O2C_STAT_KILLS);
       taken |= O2C_ACTION_KILL;
@@ -201,9 +206,10 @@ static __always_inline void violation(void *ctx, __u32 kind, __u64 object, __u64
       taken |= O2C_ACTION_QUARANTINE;
     }
   }
-  e = verdict_reserve(O2C_EVENT_VIOLATION, object, site);
+  e = bulk ? verdict_reserve_bulk(O2C_EVENT_VIOLATION, object, site)
+           : verdict_reserve(O2C_EVENT_VIOLATION, object, site);
   if (!e)
-    return;
+    return NULL;
   e->detail = kind;
   e->size = size;
   e->label = label;
@@ -212,7 +218,18 @@ static __always_inline void violation(void *ctx, __u32 kind, __u64 object, __u64
   e->context = context;
   e->flags = flags;
   e->stack_bytes = bpf_get_stack(ctx, e->stack, sizeof(e->stack), 0);
-  verdict_submit(e);
+  return e;
+}
+
+/* A violation at a free site. */
+static __always_inline void violation(void *ctx, __u32 kind, __u64 object, __u64 site,
+                                      __s64 size, __s32 label, __s32 leaf_id, __u32 flags)
+{
+  struct o2c_event *e = violation_act(ctx, o2c_current_context(), kind, object, site, size,
+                                      label, leaf_id, flags, false);
+
+  if (e)
+    verdict_submit(e);
 }
 
 static __always_inline __u64 object_size(struct kmem_cache *s)
@@ -583,5 +600,146 @@ SEC("raw_tp/kmem_cache_free")
 int BPF_PROG(raw_kmem_cache_free_elsewhere, __u64 call_site, __u64 ptr, __u64 s)
 {
   release_tracked(call_site, ptr);
+  return 0;
+}
+
+
+/* Access checks, where kprobes at function+offset work: a kprobe at each of
+ * the compartment's stores that static analysis could not clear (the
+ * loader's store_sites, indexed by the probe's cookie). Before the store
+ * runs, the registers give the bytes it writes; they are the compartment's
+ * when they are user memory, the running task's stack, the compartment's
+ * own data, or within one object of the private heap. Anything else is
+ * kernel heap or kernel data, a violation where the access matrix denies the
+ * write (store_forbidden). As at free sites, an untracked target may be the
+ * compartment's own object from before the attach: the violation acts only
+ * once the final phase is confirmed and the heap complete. The store itself
+ * always happens. */
+const volatile __u32 store_forbidden = 0; /* 1 << enum o2c_store_target */
+const volatile __u64 thread_size = 16384; /* the kernel's THREAD_SIZE */
+const volatile __u32 nr_own_data = 0;
+const volatile struct o2c_code_range own_data[O2C_MAX_RANGES] = {};
+const volatile struct o2c_slab_layout store_slab_layout = {};
+
+struct {
+  __uint(type, BPF_MAP_TYPE_ARRAY);
+  __uint(max_entries, 1); /* set by the loader */
+  __type(key, __u32);
+  __type(value, struct o2c_store_site);
+} store_sites SEC(".maps");
+
+/* Above the highest user address of x86-64 (5-level paging included). */
+#define O2C_USER_END 0x0100000000000000ULL
+
+/* A general register by x86 encoding number, as the kprobe saved it. */
+static __always_inline __u64 o2c_register(struct pt_regs *regs, __s8 reg)
+{
+  switch (reg) {
+  case 0: return regs->ax;
+  case 1: return regs->cx;
+  case 2: return regs->dx;
+  case 3: return regs->bx;
+  case 4: return regs->sp;
+  case 5: return regs->bp;
+  case 6: return regs->si;
+  case 7: return regs->di;
+  case 8: return regs->r8;
+  case 9: return regs->r9;
+  case 10: return regs->r10;
+  case 11: return regs->r11;
+  case 12: return regs->r12;
+  case 13: return regs->r13;
+  case 14: return regs->r14;
+  case 15: return regs->r15;
+  }
+  return 0;
+}
+
+/* What [address, address + bytes) is not allowed to be: 0 when it is the
+ * compartment's to write; else the target (enum o2c_store_target), with
+ * `*first` the first byte outside the compartment's assets and `*obj` the
+ * slab object holding it (its cache NULL for kernel data). */
+static __always_inline __u32 store_target(__u64 address, __u64 bytes, __u64 *first,
+                                          struct o2c_slab_object *obj)
+{
+  struct o2c_slab_layout layout = {
+      .vmemmap_base = store_slab_layout.vmemmap_base,
+      .page_offset_base = store_slab_layout.page_offset_base,
+      .max_pfn = store_slab_layout.max_pfn,
+  };
+  struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+  __u64 stack = (__u64)BPF_CORE_READ(task, stack);
+  __u64 last = address + bytes - 1;
+  int data;
+
+  if (last < address)
+    last = ~0ULL; /* a length that wraps: up to the end of memory */
+  *first = address;
+  if (last < O2C_USER_END)
+    return 0; /* user memory: the policy's assets are kernel memory */
+  if (address >= stack && last < stack + thread_size)
+    return 0;
+  data = o2c_find_range(own_data, nr_own_data, O2C_MAX_RANGES, address);
+  if (data >= 0 && data == o2c_find_range(own_data, nr_own_data, O2C_MAX_RANGES, last))
+    return 0;
+  *obj = o2c_walk_to_object(&layout, address);
+  if (!obj->cache)
+    return O2C_TARGET_KERNEL_DATA;
+  if (address < obj->start || !o2c_is_tracked(obj->start))
+    return O2C_TARGET_KERNEL_HEAP;
+  if (last < obj->start + obj->size)
+    return 0;
+  /* Past the end of a tracked object: into its neighbour. */
+  *first = obj->start + obj->size;
+  *obj = o2c_walk_to_object(&layout, *first);
+  if (obj->cache && o2c_is_tracked(obj->start))
+    return 0; /* the compartment's next object: allowed, as a write to it would be */
+  return obj->cache ? O2C_TARGET_KERNEL_HEAP : O2C_TARGET_KERNEL_DATA;
+}
+
+SEC("kprobe")
+int store_check(struct pt_regs *ctx)
+{
+  __u32 index = (__u32)bpf_get_attach_cookie(ctx);
+  struct o2c_store_site *site = bpf_map_lookup_elem(&store_sites, &index);
+  struct o2c_slab_object obj = {};
+  struct o2c_event *e;
+  __u64 address, bytes, first;
+  __u32 target, flags = 0;
+
+  if (!site || out_of_scope())
+    return 0;
+  o2c_count(O2C_STAT_STORE_CHECKS);
+  address = o2c_register(ctx, site->base) + (__u64)site->displacement;
+  if (site->index != O2C_NO_REGISTER)
+    address += o2c_register(ctx, site->index) * site->scale;
+  bytes = site->width;
+  if (site->length_register != O2C_NO_REGISTER)
+    bytes *= o2c_register(ctx, site->length_register);
+  if (bytes == 0)
+    return 0;
+  target = store_target(address, bytes, &first, &obj);
+  if (!target || !(store_forbidden & (1U << target)))
+    return 0;
+  o2c_count(O2C_STAT_STORE_VIOLATIONS);
+  if (heap_incomplete || phase != O2C_PHASE_FINAL || !final_confirmed) {
+    flags |= O2C_EVENT_DOWNGRADED;
+    o2c_count(O2C_STAT_DOWNGRADED);
+  }
+  if (phase == O2C_PHASE_FINAL && !final_confirmed)
+    flags |= O2C_EVENT_LATE_AUDITION;
+  e = violation_act(ctx, o2c_context_of_program(true), O2C_VIOLATION_STORE,
+                    obj.cache ? obj.start : first, site->insn,
+                    obj.cache ? (__s64)obj.size : -1, -1, -1, flags,
+                    (flags & O2C_EVENT_DOWNGRADED) != 0);
+  if (!e)
+    return 0;
+  e->target_address = first;
+  e->target_bytes = bytes;
+  e->target = target;
+  if (obj.cache)
+    bpf_probe_read_kernel_str(e->target_cache, sizeof(e->target_cache),
+                              BPF_CORE_READ(obj.cache, name));
+  verdict_submit(e);
   return 0;
 }

@@ -82,7 +82,32 @@ enum o2c_violation {
   O2C_VIOLATION_UNTRACKED_FREE = 1, /* final phase: the compartment freed a foreign object */
   O2C_VIOLATION_AUDITION = 2,       /* transition: the model said "kernel object" */
   O2C_VIOLATION_NO_MODEL = 3,       /* transition, but no tree could be entered */
+  O2C_VIOLATION_STORE = 4,          /* access checks: a store the access matrix denies */
 };
+
+/* What a checked store wrote, when it is not the compartment's: bit
+ * (1 << target) of store_forbidden says the access matrix denies it. */
+enum o2c_store_target {
+  O2C_TARGET_KERNEL_HEAP = 1, /* a slab object the private heap does not track */
+  O2C_TARGET_KERNEL_DATA = 2, /* kernel memory in no slab: globals, vmalloc, pages */
+};
+
+/* A store under an access-check kprobe (the probe's cookie is its index in
+ * the store_sites map). It writes at base + index * scale + displacement
+ * (registers by x86 encoding number, O2C_NO_REGISTER counting 0) `width`
+ * bytes, or length_register's value times width when length_register is
+ * set (rep string instructions, memcpy-like helpers). */
+#define O2C_NO_REGISTER (-1)
+struct o2c_store_site {
+  __u64 insn; /* the store instruction */
+  __s64 displacement;
+  __s8 base;
+  __s8 index;
+  __u8 scale;
+  __s8 length_register;
+  __u32 width;
+};
+O2C_ABI_ASSERT(sizeof(struct o2c_store_site) == 24, "o2c_store_site size");
 
 /* Counters, one per-CPU array slot each. Nothing is dropped silently: full
  * maps and lost ring-buffer records are counted here. */
@@ -108,6 +133,8 @@ enum o2c_stat {
   O2C_STAT_UID_QUOTA,           /* allocations not tracked: their uid's quota was reached */
   O2C_STAT_LATE_AUDITIONS,      /* final-phase untracked frees auditioned: final unconfirmed */
   O2C_STAT_IGNORED_POINTERS,    /* ZERO_OR_NULL_PTR values (<= 16) seen and ignored */
+  O2C_STAT_STORE_CHECKS,        /* access checks run (store kprobe hits) */
+  O2C_STAT_STORE_VIOLATIONS,    /* ... that found a store the access matrix denies */
   O2C_STAT_COUNT,
 };
 
@@ -142,11 +169,20 @@ struct o2c_event {
   __s64 stack_bytes; /* violation: bytes of `stack` filled (or a negative errno) */
   __u32 context;     /* violation, audition: enum o2c_context of the free */
   __u32 flags;       /* enum o2c_event_flag bits */
+  /* VIOLATION_STORE: the first address written outside the compartment's
+   * assets, the bytes written from the store's start, what the target is
+   * (enum o2c_store_target) and its slab cache's name ("" if none). */
+  __u64 target_address;
+  __u64 target_bytes;
+  __u32 target;
+  __u32 reserved;
+  char target_cache[32];
   __u64 stack[O2C_STACK_DEPTH];
 };
 O2C_ABI_ASSERT(O2C_OFFSETOF(struct o2c_event, object) == 40, "o2c_event.object");
 O2C_ABI_ASSERT(O2C_OFFSETOF(struct o2c_event, context) == 88, "o2c_event.context");
-O2C_ABI_ASSERT(O2C_OFFSETOF(struct o2c_event, stack) == 96, "o2c_event.stack");
-O2C_ABI_ASSERT(sizeof(struct o2c_event) == 96 + 8 * O2C_STACK_DEPTH, "o2c_event size");
+O2C_ABI_ASSERT(O2C_OFFSETOF(struct o2c_event, target_cache) == 120, "o2c_event.target_cache");
+O2C_ABI_ASSERT(O2C_OFFSETOF(struct o2c_event, stack) == 152, "o2c_event.stack");
+O2C_ABI_ASSERT(sizeof(struct o2c_event) == 152 + 8 * O2C_STACK_DEPTH, "o2c_event size");
 
 #endif /* O2C_BPF_ENFORCER_H_ */

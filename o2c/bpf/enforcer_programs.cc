@@ -5,6 +5,7 @@
 
 #include <sys/epoll.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -59,6 +60,7 @@ absl::Status SelectTrackingMode(bpf_object* obj, const EnforcerConfig& config) {
   bpf_object__for_each_program(prog, obj) {
     absl::string_view name = bpf_program__name(prog);
     bool load;
+    if (name == "store_check") continue;  // SetStoreCheckRodata decides
     if (absl::ConsumePrefix(&name, "verdict_site_") || absl::ConsumePrefix(&name, "site_")) {
       SiteProbeKind kind = name == "alloc"  ? SiteProbeKind::kAlloc
                            : name == "kfree" ? SiteProbeKind::kKfree
@@ -77,6 +79,30 @@ absl::Status SelectTrackingMode(bpf_object* obj, const EnforcerConfig& config) {
     }
   }
   return absl::OkStatus();
+}
+
+// The store checks' constants and map size; store_check is loaded only with
+// probes to run it.
+absl::Status SetStoreCheckRodata(const EnforcerConfig& config, enforcer_bpf* skel) {
+  auto* ro = skel->rodata;
+  if (config.own_data.size() > O2C_MAX_RANGES) {
+    return absl::InvalidArgumentError(absl::StrCat("enforcer: ", config.own_data.size(),
+                                                   " own data ranges; at most ", O2C_MAX_RANGES));
+  }
+  ro->nr_own_data = config.own_data.size();
+  for (size_t i = 0; i < config.own_data.size(); ++i) {
+    ro->own_data[i] = {.start = config.own_data[i].start, .end = config.own_data[i].end};
+  }
+  ro->store_forbidden = config.store_forbidden;
+  ro->store_slab_layout = config.store_slab_layout;
+  ro->thread_size = config.thread_size;
+  int err = bpf_map__set_max_entries(skel->maps.store_sites,
+                                     std::max<size_t>(1, config.store_probes.size()));
+  if (!err && config.store_probes.empty()) {
+    err = bpf_program__set_autoload(skel->progs.store_check, false);
+  }
+  if (!err) bpf_program__set_autoattach(skel->progs.store_check, false);
+  return err ? LibbpfError(err, "enforcer: configure the store checks") : absl::OkStatus();
 }
 
 }  // namespace
@@ -108,6 +134,8 @@ const char* StatName(o2c_stat stat) {
     case O2C_STAT_UID_QUOTA: return "uid_quota";
     case O2C_STAT_LATE_AUDITIONS: return "late_auditions";
     case O2C_STAT_IGNORED_POINTERS: return "ignored_pointers";
+    case O2C_STAT_STORE_CHECKS: return "store_checks";
+    case O2C_STAT_STORE_VIOLATIONS: return "store_violations";
     case O2C_STAT_COUNT: break;
   }
   return "?";
@@ -143,6 +171,9 @@ struct EnforcerPrograms::State {
   bool site_probe_mode = false;
   std::vector<SiteProbe> site_probes;
   std::vector<LinkPtr> probe_links;  // one per site probe, while attached
+  std::vector<StoreProbe> store_probes;
+  std::vector<LinkPtr> store_links;  // one per store probe, while attached
+  std::vector<std::string> refused_stores;
 };
 
 EnforcerPrograms::EnforcerPrograms(std::unique_ptr<State> state, KmemHookFlavor flavor)
@@ -174,6 +205,7 @@ absl::StatusOr<std::unique_ptr<EnforcerPrograms>> EnforcerPrograms::Load(
   O2C_ASSIGN_OR_RETURN(ro->o2c_preempt_count_from_rq, PreemptCountFromRunqueues());
   ro->verdict_ring_bytes = config.verdict_ringbuf_bytes;
   ro->o2c_context_from_kprobe = config.site_probe_mode ? 1 : 0;
+  O2C_RETURN_IF_ERROR(SetStoreCheckRodata(config, skel));
   int err = bpf_map__set_max_entries(skel->maps.events, config.ringbuf_bytes);
   if (!err) err = bpf_map__set_max_entries(skel->maps.verdicts, config.verdict_ringbuf_bytes);
   if (err) return LibbpfError(err, "enforcer: set the ring buffers' sizes");
@@ -229,6 +261,13 @@ absl::StatusOr<std::unique_ptr<EnforcerPrograms>> EnforcerPrograms::Load(
   }
   state->site_probe_mode = config.site_probe_mode;
   state->site_probes = config.site_probes;
+  for (uint32_t i = 0; i < config.store_probes.size(); ++i) {
+    if (bpf_map_update_elem(bpf_map__fd(skel->maps.store_sites), &i, &config.store_probes[i].site,
+                            BPF_ANY) != 0) {
+      return LibbpfError(-errno, "map 'store_sites': fill");
+    }
+  }
+  state->store_probes = config.store_probes;
   return std::unique_ptr<EnforcerPrograms>(
       new EnforcerPrograms(std::move(state), config.flavor));
 }
@@ -279,7 +318,7 @@ absl::Status EnforcerPrograms::Attach() {
   O2C_ASSIGN_OR_RETURN(state_->links,
                        AttachAll(state_->skel->obj,
                                  [](const bpf_program* p) { return !IsKmemFreeHook(p); }));
-  if (!state_->site_probe_mode) return absl::OkStatus();
+  if (!state_->site_probe_mode) return AttachStoreChecks();
   const auto& progs = state_->skel->progs;
   absl::StatusOr<std::vector<LinkPtr>> probes =
       AttachSiteProbes(state_->site_probes, [&](SiteProbeKind kind) {
@@ -295,16 +334,37 @@ absl::Status EnforcerPrograms::Attach() {
     return probes.status();
   }
   state_->probe_links = std::move(*probes);
+  return AttachStoreChecks();
+}
+
+absl::Status EnforcerPrograms::AttachStoreChecks() {
+  if (state_->store_probes.empty()) return absl::OkStatus();
+  absl::StatusOr<StoreProbeLinks> stores =
+      AttachStoreProbes(state_->store_probes, state_->skel->progs.store_check);
+  if (!stores.ok()) {
+    state_->probe_links.clear();
+    state_->links.clear();
+    return stores.status();
+  }
+  state_->store_links = std::move(stores->links);
+  state_->refused_stores = std::move(stores->refused);
   return absl::OkStatus();
 }
 
-// The site probes first, the free tracepoints last.
+// The probes first, the free tracepoints last.
 void EnforcerPrograms::Detach() {
+  state_->store_links.clear();
   state_->probe_links.clear();
   state_->links.clear();
 }
 
 size_t EnforcerPrograms::AttachedSiteProbes() const { return state_->probe_links.size(); }
+
+size_t EnforcerPrograms::AttachedStoreProbes() const { return state_->store_links.size(); }
+
+const std::vector<std::string>& EnforcerPrograms::RefusedStoreProbes() const {
+  return state_->refused_stores;
+}
 
 void EnforcerPrograms::SetPhase(o2c_phase phase) {
   __atomic_store_n(&state_->skel->data->phase, static_cast<__u32>(phase), __ATOMIC_SEQ_CST);

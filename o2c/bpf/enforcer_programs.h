@@ -17,6 +17,8 @@
 #include "o2c/bpf/enforcer.h"
 #include "o2c/bpf/kmem_hook_set.h"
 #include "o2c/bpf/site_probes_programs.h"
+#include "o2c/bpf/store_probes.h"
+#include "o2c/bpf/features.h"
 #include "o2c/bpf/kernel/kallsyms.h"
 #include "o2c/bpf/loader/heap_tracker_maps.h"
 #include "o2c/bpf/loader/kmem_hooks.h"
@@ -53,6 +55,15 @@ struct EnforcerConfig {
   // work of the tracepoints at the compartment's sites. Off: tracepoints.
   bool site_probe_mode = false;
   std::vector<SiteProbe> site_probes;
+  // Access checks: kprobes at these stores (store_probes.h); none: off.
+  std::vector<StoreProbe> store_probes;
+  // What a checked store may not write: 1 << enum o2c_store_target bits.
+  uint32_t store_forbidden = 0;
+  // The compartment's own data, which its stores may write.
+  std::vector<AddressRange> own_data;
+  // How store checks find a slab object (the walk's kernel variables).
+  o2c_slab_layout store_slab_layout = {};
+  uint64_t thread_size = 16384;  // the kernel's stack size
 };
 
 // The two free hooks; each has its own audition prog array and tree copy.
@@ -173,10 +184,16 @@ class EnforcerPrograms {
   KmemHookFlavor flavor() const { return flavor_; }
   // Site probes attached now (0 in tracepoint mode or when detached).
   size_t AttachedSiteProbes() const;
+  // Store probes attached now, and the stores whose probe the kernel
+  // refused at the last Attach ("symbol+0x12: Invalid argument").
+  size_t AttachedStoreProbes() const;
+  const std::vector<std::string>& RefusedStoreProbes() const;
 
  private:
   struct State;
   EnforcerPrograms(std::unique_ptr<State> state, KmemHookFlavor flavor);
+  // Attaches the store probes, if any; on failure detaches everything.
+  absl::Status AttachStoreChecks();
 
   std::unique_ptr<State> state_;
   KmemHookFlavor flavor_;

@@ -38,6 +38,20 @@ bool FreeProbeKind(const std::string& callee, SiteProbeKind* kind) {
   return false;
 }
 
+absl::StatusOr<KprobeTarget> KprobeTargetOf(uint64_t address, const Kallsyms& kallsyms,
+                                            const std::string& what) {
+  O2C_ASSIGN_OR_RETURN(SymbolOffset at, kallsyms.Symbolize(address));
+  const std::string& name = at.symbol->name;
+  if (size_t n = kallsyms.FindAll(name).size(); n != 1) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        what, " ", kallsyms.Format(address), ": ", n, " symbols are called '", name,
+        "', a kprobe by name could land in another"));
+  }
+  return KprobeTarget{
+      .symbol = at.symbol->module.empty() ? name : absl::StrCat(at.symbol->module, ":", name),
+      .offset = at.offset};
+}
+
 namespace {
 
 absl::StatusOr<SiteProbe> PlanSiteProbe(SiteProbeKind kind, const SiteCall& call,
@@ -46,14 +60,10 @@ absl::StatusOr<SiteProbe> PlanSiteProbe(SiteProbeKind kind, const SiteCall& call
                   .address = kind == SiteProbeKind::kAlloc ? call.return_address
                                                            : call.call_address,
                   .site = call.return_address};
-  O2C_ASSIGN_OR_RETURN(SymbolOffset at, kallsyms.Symbolize(probe.address));
-  const std::string& name = at.symbol->name;
-  if (size_t n = kallsyms.FindAll(name).size(); n != 1) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        SiteProbeKindName(kind), " site ", kallsyms.Format(probe.address), ": ", n,
-        " symbols are called '", name, "', a kprobe by name could land in another"));
-  }
-  probe.symbol = at.symbol->module.empty() ? name : absl::StrCat(at.symbol->module, ":", name);
+  O2C_ASSIGN_OR_RETURN(
+      KprobeTarget at,
+      KprobeTargetOf(probe.address, kallsyms, absl::StrCat(SiteProbeKindName(kind), " site")));
+  probe.symbol = std::move(at.symbol);
   probe.offset = at.offset;
   return probe;
 }

@@ -59,6 +59,18 @@ struct SiteCall {
   bool tail = false;            // a jmp
 };
 
+// Where a kprobe at an address goes: kprobes take symbol+offset.
+struct KprobeTarget {
+  std::string symbol;  // "pipe_release", or "module:function" for module code
+  uint64_t offset = 0;
+};
+
+// The kprobe target of `address`. FailedPrecondition, naming `what` ("kfree
+// site", "store") and the address, when its function's name is not unique: a
+// kprobe by name could land in another of that name.
+absl::StatusOr<KprobeTarget> KprobeTargetOf(uint64_t address, const Kallsyms& kallsyms,
+                                            const std::string& what);
+
 // One probe per site. FailedPrecondition, naming the site, for a site that
 // cannot take one: an allocation by tail jump (its object returns to another
 // function), a free whose object is not in a register a probe reads (see

@@ -1,17 +1,29 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * vulnmod: a deliberately vulnerable misc device, the compartment of O2C's
- * VM-tier exploit test (o2c/enforcer_vulnmod_test.cc). Never load it on a
+ * VM-tier exploit tests (o2c/enforcer_vulnmod_test.cc). Never load it on a
  * machine that matters.
  *
  * /dev/vulnmod keeps up to VULN_SLOTS objects of its own (VULN_ALLOC,
- * VULN_FREE). Its table has one more entry after the slots: a bitmap the
- * kernel allocated for it (bitmap_zalloc, so allocated by lib/bitmap.c, not
- * by this module). The bug: VULN_FREE checks `index > VULN_SLOTS` instead
- * of `index >= VULN_SLOTS`, so index VULN_SLOTS makes the module kfree() an
- * object it does not own: the arbitrary-free primitive a real exploit turns
- * into a use-after-free of a kernel object. Nothing else uses that bitmap,
- * so freeing it leaves the test kernel healthy.
+ * VULN_FREE) and copies user bytes into them (VULN_WRITE). Its table has
+ * one more entry after the slots: a bitmap the kernel allocated for it
+ * (bitmap_zalloc, so allocated by lib/bitmap.c, not by this module).
+ *
+ * The bugs:
+ * - VULN_FREE checks `index > VULN_SLOTS` instead of `index >= VULN_SLOTS`,
+ *   so index VULN_SLOTS makes the module kfree() an object it does not own:
+ *   the arbitrary-free primitive a real exploit turns into a use-after-free
+ *   of a kernel object. Nothing else uses that bitmap, so freeing it leaves
+ *   the test kernel healthy.
+ * - VULN_WRITE does not bound its size by the object's: a copy past the end
+ *   of the object, into whatever slab object follows (a helper call's
+ *   out-of-bounds write).
+ * - VULN_POKE does not bound its offset: an out-of-bounds write through a
+ *   register into whatever follows the object.
+ * - VULN_FREE_KEEP frees a slot's object but keeps the pointer, and
+ *   VULN_POKE_STALE writes through it: a write after free.
+ * The pokes write back the 8 bytes they read (a store that really targets
+ * the neighbour, with nothing changed), so the test kernel stays healthy.
  *
  * VULN_ALLOC_TAIL and VULN_FREE_TAIL do what VULN_ALLOC and VULN_FREE do
  * (without the bug) through functions that tail-jump to the allocator and
@@ -31,6 +43,9 @@
 static DEFINE_MUTEX(vuln_lock);
 /* [0, VULN_SLOTS): the module's objects; [VULN_SLOTS]: the kernel's bitmap. */
 static void *vuln_table[VULN_SLOTS + 1];
+/* The object VULN_FREE_KEEP freed, and its size: never freed again. */
+static void *vuln_stale;
+static size_t vuln_stale_size;
 
 static noinline long vuln_alloc(__u32 index, __u32 size)
 {
@@ -101,8 +116,53 @@ static noinline long vuln_write(__u32 index, const void __user *data, __u32 size
 {
 	if (index >= VULN_SLOTS || !vuln_table[index])
 		return -EINVAL;
-	/* A second bug, unused by the test: no bound on size. */
-	return copy_from_user(vuln_table[index], data, size) ? -EFAULT : 0;
+	/*
+	 * The bug: no bound on size. A raw copy, as a driver that bypasses
+	 * copy_from_user's checks makes it: copy_from_user would stop the bug
+	 * itself (hardened usercopy BUG()s on a copy past a slab object) and,
+	 * after a fault, zero the rest. This one stops at the first fault and
+	 * writes nothing after it.
+	 */
+	if (!access_ok(data, size))
+		return -EFAULT;
+	return raw_copy_from_user(vuln_table[index], data, size) ? -EFAULT : 0;
+}
+
+/* Rewrites the word at `offset` in a slot's object with its own value. */
+static noinline long vuln_poke(__u32 index, __u32 offset)
+{
+	u64 *word;
+
+	if (index >= VULN_SLOTS || !vuln_table[index] || offset % 8)
+		return -EINVAL;
+	/* The bug: no bound on offset. */
+	word = (u64 *)((char *)vuln_table[index] + offset);
+	WRITE_ONCE(*word, READ_ONCE(*word));
+	return 0;
+}
+
+static noinline long vuln_free_keep(__u32 index)
+{
+	if (index >= VULN_SLOTS || !vuln_table[index])
+		return -EINVAL;
+	/* The bug: the pointer outlives the object. */
+	vuln_stale = vuln_table[index];
+	vuln_stale_size = ksize(vuln_stale);
+	kfree(vuln_stale);
+	vuln_table[index] = NULL;
+	return 0;
+}
+
+/* Rewrites the word at `offset` in the freed object with its own value. */
+static noinline long vuln_poke_stale(__u32 offset)
+{
+	u64 *word;
+
+	if (!vuln_stale || offset % 8 || (size_t)offset + 8 > vuln_stale_size)
+		return -EINVAL;
+	word = (u64 *)((char *)vuln_stale + offset);
+	WRITE_ONCE(*word, READ_ONCE(*word));
+	return 0;
 }
 
 static long vuln_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
@@ -131,6 +191,15 @@ static long vuln_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		break;
 	case VULN_NAME:
 		ret = vuln_name();
+		break;
+	case VULN_POKE:
+		ret = vuln_poke(req.index, req.size);
+		break;
+	case VULN_FREE_KEEP:
+		ret = vuln_free_keep(req.index);
+		break;
+	case VULN_POKE_STALE:
+		ret = vuln_poke_stale(req.size);
 		break;
 	default:
 		ret = -ENOTTY;
@@ -175,6 +244,7 @@ static void __exit vuln_exit(void)
 	int i;
 
 	misc_deregister(&vuln_device);
+	/* Not vuln_stale: it was freed already. */
 	for (i = 0; i < VULN_SLOTS; i++)
 		kfree(vuln_table[i]);
 	bitmap_free(vuln_table[VULN_SLOTS]);

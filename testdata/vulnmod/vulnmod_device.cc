@@ -22,7 +22,13 @@ std::string LoadVulnmod() {
 }
 
 long VulnRequest(int fd, unsigned long cmd, uint32_t index, uint32_t size) {
-  vuln_request req = {.index = index, .size = size, .data = 0};
+  return VulnRequest(fd, cmd, index, size, nullptr);
+}
+
+long VulnRequest(int fd, unsigned long cmd, uint32_t index, uint32_t size, const void* data) {
+  vuln_request req = {.index = index,
+                      .size = size,
+                      .data = static_cast<__u64>(reinterpret_cast<uintptr_t>(data))};
   return ioctl(fd, cmd, &req);
 }
 

@@ -18,6 +18,8 @@ std::string LoadVulnmod();
 
 // ioctl `cmd` (VULN_ALLOC, VULN_FREE) on `fd` for slot `index`; its result.
 long VulnRequest(int fd, unsigned long cmd, uint32_t index, uint32_t size = 0);
+// The same with a user address for the request's data (VULN_WRITE).
+long VulnRequest(int fd, unsigned long cmd, uint32_t index, uint32_t size, const void* data);
 
 }  // namespace o2c::testing
 

@@ -2,6 +2,7 @@
 
 #include <Zydis/Zydis.h>
 
+#include <algorithm>
 #include <string>
 #include <unordered_map>
 
@@ -11,6 +12,29 @@
 
 namespace o2c::bpf {
 namespace {
+
+constexpr int8_t kRcx = 1, kRdx = 2, kRdi = 7;
+
+// Functions that write memory through their first argument (rdi), as
+// compartment code calls them, and where their byte count is.
+struct KnownHelper {
+  const char* name;
+  int8_t length_register;
+};
+constexpr KnownHelper kStoreHelpers[] = {
+    {"memcpy", kRdx}, {"__memcpy", kRdx}, {"memset", kRdx}, {"__memset", kRdx},
+    {"memmove", kRdx}, {"__memmove", kRdx}, {"_copy_from_user", kRdx},
+    {"__copy_from_user_inatomic", kRdx}, {"copy_from_user_nmi", kRdx},
+    // Called from copy_user_generic's inline asm with the count in rcx, as
+    // `rep movsb` takes it.
+    {"rep_movs_alternative", kRcx},
+    {"copy_user_generic_string", kRdx}, {"copy_user_generic_unrolled", kRdx},
+    {"copy_user_enhanced_fast_string", kRdx}, {"__copy_user_nocache", kRdx},
+    {"strncpy_from_user", kRdx}, {"copy_from_kernel_nofault", kRdx},
+    {"strscpy", kRdx}, {"strscpy_pad", kRdx}, {"strncpy", kRdx}, {"strlcpy", kRdx},
+    // Up to the source's NUL; strncat's count starts at the end of the
+    // destination's string, not at rdi.
+    {"strcpy", kNoRegister}, {"strcat", kNoRegister}, {"strncat", kNoRegister}};
 
 std::string Hex(uint64_t value) { return absl::StrCat("0x", absl::Hex(value)); }
 
@@ -53,6 +77,32 @@ std::string AddressRegisters(const ZydisDecodedOperandMem& mem) {
   if (mem.base == ZYDIS_REGISTER_NONE) return "index " + index;
   std::string out = RegisterName(mem.base);
   if (!index.empty()) out += " + " + index;
+  return out;
+}
+
+// The 64-bit general register `reg` is or is part of, by encoding number;
+// kNoRegister for none and for any other (rip, a vector register).
+int8_t RegisterNumber(ZydisRegister reg) {
+  ZydisRegister full = ZydisRegisterGetLargestEnclosing(ZYDIS_MACHINE_MODE_LONG_64, reg);
+  if (ZydisRegisterGetClass(full) != ZYDIS_REGCLASS_GPR64) return kNoRegister;
+  return static_cast<int8_t>(ZydisRegisterGetId(full));
+}
+
+// The address of `mem` as a run-time check computes it: empty (no
+// registers) when it goes through a segment base or a register that holds
+// no address.
+StoreOperand OperandOf(const ZydisDecodedOperandMem& mem) {
+  StoreOperand out;
+  if (mem.segment == ZYDIS_REGISTER_GS || mem.segment == ZYDIS_REGISTER_FS) return out;
+  int8_t base = RegisterNumber(mem.base), index = RegisterNumber(mem.index);
+  if ((mem.base != ZYDIS_REGISTER_NONE && base == kNoRegister) ||
+      (mem.index != ZYDIS_REGISTER_NONE && index == kNoRegister)) {
+    return out;
+  }
+  out.base = base;
+  out.index = index;
+  if (index != kNoRegister) out.scale = mem.scale;
+  out.displacement = mem.disp.value;
   return out;
 }
 
@@ -125,7 +175,7 @@ class Classifier {
   }
 
   // The helper called or jumped to by `insn`, or null.
-  const std::string* Helper(const ZydisDecodedInstruction& insn,
+  const StoreHelper* Helper(const ZydisDecodedInstruction& insn,
                             const ZydisDecodedOperand* operands, uint64_t address,
                             uint64_t* target) const {
     bool branch = insn.meta.category == ZYDIS_CATEGORY_CALL ||
@@ -140,12 +190,12 @@ class Classifier {
   }
 
   void IndexHelpers() {
-    for (const StoreHelper& h : ctx_.helpers) helpers_.emplace(h.address, &h.name);
+    for (const StoreHelper& h : ctx_.helpers) helpers_.emplace(h.address, &h);
   }
 
  private:
   const StoreContext& ctx_;
-  std::unordered_map<uint64_t, const std::string*> helpers_;
+  std::unordered_map<uint64_t, const StoreHelper*> helpers_;
 };
 
 }  // namespace
@@ -191,16 +241,20 @@ StoreAnalysis FindStores(const uint8_t* code, size_t size, uint64_t base,
     StoreSite site;
     bool is_store = false;
     uint64_t helper_target = 0;
-    if (const std::string* helper = classifier.Helper(insn, operands, address, &helper_target)) {
+    if (const StoreHelper* helper = classifier.Helper(insn, operands, address, &helper_target)) {
       is_store = true;
       site.cls = StoreClass::kHelperCall;
       site.target = helper_target;
       site.reason = insn.meta.category == ZYDIS_CATEGORY_CALL
-                        ? "call " + *helper + ": destination rdi"
-                        : "jmp " + *helper + " (tail call): destination rdi";
+                        ? "call " + helper->name + ": destination rdi"
+                        : "jmp " + helper->name + " (tail call): destination rdi";
+      site.operand.base = kRdi;
+      site.operand.length_register = helper->length_register;
     } else if (insn.meta.category != ZYDIS_CATEGORY_NOP &&
                insn.meta.category != ZYDIS_CATEGORY_WIDENOP &&
                insn.meta.category != ZYDIS_CATEGORY_PREFETCH) {
+      const bool string = insn.meta.category == ZYDIS_CATEGORY_STRINGOP ||
+                          insn.meta.category == ZYDIS_CATEGORY_IOSTRINGOP;
       // At most one memory operand per instruction is written (movs reads
       // the other): the first one found is the site.
       for (uint8_t i = 0; i < insn.operand_count && !is_store; ++i) {
@@ -214,12 +268,19 @@ StoreAnalysis FindStores(const uint8_t* code, size_t size, uint64_t base,
           // A destination the instruction implies: movs/stos/ins through rdi,
           // maskmovdqu through rdi.
           site.cls = StoreClass::kRuntime;
-          bool string = insn.meta.category == ZYDIS_CATEGORY_STRINGOP ||
-                        insn.meta.category == ZYDIS_CATEGORY_IOSTRINGOP;
           site.reason = std::string(string ? "string store" : "implicit store") + " through " +
                         AddressRegisters(op.mem);
         }
         site.width_bytes = static_cast<uint8_t>(op.size / 8);
+        if (site.cls == StoreClass::kRuntime) {
+          site.operand = OperandOf(op.mem);
+          // rep movs/stos/ins write rcx elements from rdi on (the kernel
+          // runs with the direction flag clear).
+          if (string && (insn.attributes & ZYDIS_ATTRIB_HAS_REP) != 0) {
+            site.operand.length_register = kRcx;
+            site.operand.length_scale = site.width_bytes;
+          }
+        }
         is_store = true;
       }
     }
@@ -245,30 +306,66 @@ StoreAnalysis FindStores(const uint8_t* code, size_t size, uint64_t base,
   return found;
 }
 
-std::string FormatStoreReport(const StoreAnalysis& analysis,
-                              const std::function<std::string(uint64_t)>& format_address) {
+namespace {
+
+// One line per site of [first, last).
+std::string FormatSites(std::vector<StoreSite>::const_iterator first,
+                        std::vector<StoreSite>::const_iterator last,
+                        const std::function<std::string(uint64_t)>& format_address) {
   std::string out;
-  for (const StoreSite& s : analysis.sites) {
+  for (; first != last; ++first) {
+    const StoreSite& s = *first;
     std::string where = format_address ? format_address(s.address) : Hex(s.address);
     absl::StrAppendFormat(&out, "  %-24s  %-8s  %-40s  %s\n", where, StoreClassName(s.cls),
                           s.reason, s.text);
   }
-  out += FormatStoreSummary(analysis);
-  out += "\n";
   return out;
 }
 
-std::string FormatStoreSummary(const StoreAnalysis& analysis) {
+// "stores: 14 (stack 2, own-data 2, fixed 2, runtime 7, helper 1)".
+std::string FormatCounts(const std::array<uint64_t, kStoreClassCount>& counts) {
   uint64_t total = 0;
   std::string classes;
   for (size_t i = 0; i < kStoreClassCount; ++i) {
-    total += analysis.counts[i];
+    total += counts[i];
     if (i > 0) classes += ", ";
     classes += std::string(StoreClassName(static_cast<StoreClass>(i))) + " " +
-               std::to_string(analysis.counts[i]);
+               std::to_string(counts[i]);
   }
-  return "stores: " + std::to_string(total) + " (" + classes +
-         "); undecodable bytes: " + std::to_string(analysis.undecodable_bytes);
+  return "stores: " + std::to_string(total) + " (" + classes + ")";
+}
+
+}  // namespace
+
+std::string FormatStoreReport(const StoreAnalysis& analysis,
+                              const std::function<std::string(uint64_t)>& format_address) {
+  return FormatSites(analysis.sites.begin(), analysis.sites.end(), format_address) +
+         FormatStoreSummary(analysis) + "\n";
+}
+
+std::string FormatStoreSummary(const StoreAnalysis& analysis) {
+  return FormatCounts(analysis.counts) +
+         "; undecodable bytes: " + std::to_string(analysis.undecodable_bytes);
+}
+
+std::string FormatStoreReport(const StoreAnalysis& analysis, uint64_t start, uint64_t end,
+                              const std::function<std::string(uint64_t)>& format_address) {
+  auto by_address = [](const StoreSite& s, uint64_t a) { return s.address < a; };
+  auto first = std::lower_bound(analysis.sites.begin(), analysis.sites.end(), start, by_address);
+  auto last = std::lower_bound(first, analysis.sites.end(), end, by_address);
+  std::array<uint64_t, kStoreClassCount> counts{};
+  for (auto it = first; it != last; ++it) ++counts[static_cast<size_t>(it->cls)];
+  return FormatSites(first, last, format_address) + FormatCounts(counts) + "\n";
+}
+
+std::vector<StoreHelper> FindStoreHelpers(const Kallsyms& kallsyms) {
+  std::vector<StoreHelper> helpers;
+  for (const KnownHelper& known : kStoreHelpers) {
+    for (const Symbol* s : kallsyms.FindAll(known.name)) {
+      if (s->IsText()) helpers.push_back({s->address, known.name, known.length_register});
+    }
+  }
+  return helpers;
 }
 
 }  // namespace o2c::bpf

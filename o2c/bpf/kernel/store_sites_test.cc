@@ -4,6 +4,7 @@
 #include <string>
 
 #include "gtest/gtest.h"
+#include "o2c/bpf/kernel/kallsyms.h"
 
 namespace o2c::bpf {
 namespace {
@@ -108,6 +109,91 @@ TEST(FindStoresTest, ClassifiesEveryStore) {
   EXPECT_EQ(found.sites[9].target, kMemset);
 }
 
+void ExpectOperand(const StoreSite& site, int8_t base, int8_t index, uint8_t scale,
+                   int64_t displacement, int8_t length_register, uint8_t length_scale) {
+  SCOPED_TRACE(site.text);
+  EXPECT_EQ(site.operand.base, base);
+  EXPECT_EQ(site.operand.index, index);
+  EXPECT_EQ(site.operand.scale, scale);
+  EXPECT_EQ(site.operand.displacement, displacement);
+  EXPECT_EQ(site.operand.length_register, length_register);
+  EXPECT_EQ(site.operand.length_scale, length_scale);
+}
+
+constexpr int8_t kRax = 0, kRcx = 1, kRdx = 2, kRbx = 3, kRsp = 4, kRdi = 7, kR12 = 12;
+
+TEST(FindStoresTest, RuntimeAndHelperSitesCarryTheirOperand) {
+  StoreAnalysis found = FindStores(kCode, sizeof(kCode), kBase, Context());
+  ASSERT_EQ(found.sites.size(), 18u);
+  ExpectOperand(found.sites[6], kRbx, kNoRegister, 1, 0x10, kNoRegister, 1);  // [rbx+0x10]
+  ExpectOperand(found.sites[8], kRdi, kNoRegister, 1, 0, kRcx, 1);            // rep stosb
+  ExpectOperand(found.sites[9], kRdi, kNoRegister, 1, 0, kRdx, 1);            // call memset
+  ExpectOperand(found.sites[13], kRsp, kRax, 1, 0, kNoRegister, 1);           // [rsp+rax*1]
+  ExpectOperand(found.sites[16], kRdi, kNoRegister, 1, 0, kNoRegister, 1);    // movsq
+  // Classes checked before run time have none.
+  for (size_t i : {0, 2, 5}) {
+    ExpectOperand(found.sites[i], kNoRegister, kNoRegister, 1, 0, kNoRegister, 1);
+  }
+}
+
+TEST(FindStoresTest, OperandsOfAddressForms) {
+  const uint8_t code[] = {
+      0x48, 0x89, 0x44, 0xcb, 0x10,                    // +0x00 mov [rbx+rcx*8+0x10], rax
+      0x49, 0xc7, 0x44, 0x24, 0xf8, 0, 0, 0, 0,        // +0x05 mov qword [r12-0x8], 0x0
+      0xf3, 0x48, 0xab,                                // +0x0e rep stosq
+      0x48, 0xab,                                      // +0x11 stosq
+      0x67, 0x89, 0x43, 0x10,                          // +0x13 mov [ebx+0x10], eax
+      0x89, 0x0c, 0x85, 0x20, 0x00, 0x00, 0x00,        // +0x17 mov [rax*4+0x20], ecx
+      0x65, 0x48, 0x89, 0x18,                          // +0x1e mov gs:[rax], rbx
+      0xe8, 0xd9, 0x4f, 0x00, 0x00,                    // +0x22 call kBase+0x5000 (memcpy)
+      0xe8, 0xd4, 0x50, 0x00, 0x00,                    // +0x27 call kBase+0x5100
+      0xe9, 0xcf, 0x51, 0x00, 0x00,                    // +0x2c jmp kBase+0x5200 (strcpy)
+  };
+  StoreContext ctx;
+  ctx.helpers = {{kBase + 0x5000, "memcpy"},
+                 {kBase + 0x5100, "rep_movs_alternative", kRcx},
+                 {kBase + 0x5200, "strcpy", kNoRegister}};
+  StoreAnalysis found = FindStores(code, sizeof(code), kBase, ctx);
+  ASSERT_EQ(found.sites.size(), 10u);
+  EXPECT_EQ(found.count(StoreClass::kRuntime), 7u);
+  EXPECT_EQ(found.count(StoreClass::kHelperCall), 3u);
+  ExpectOperand(found.sites[0], kRbx, kRcx, 8, 0x10, kNoRegister, 1);
+  EXPECT_EQ(found.sites[0].width_bytes, 8u);
+  ExpectOperand(found.sites[1], kR12, kNoRegister, 1, -8, kNoRegister, 1);
+  ExpectOperand(found.sites[2], kRdi, kNoRegister, 1, 0, kRcx, 8);  // rcx qwords
+  ExpectOperand(found.sites[3], kRdi, kNoRegister, 1, 0, kNoRegister, 1);
+  EXPECT_EQ(found.sites[3].width_bytes, 8u);
+  ExpectOperand(found.sites[4], kRbx, kNoRegister, 1, 0x10, kNoRegister, 1);  // ebx as rbx
+  ExpectOperand(found.sites[5], kNoRegister, kRax, 4, 0x20, kNoRegister, 1);
+  // The gs base is in no register: no operand to compute.
+  EXPECT_EQ(found.sites[6].cls, StoreClass::kRuntime);
+  ExpectOperand(found.sites[6], kNoRegister, kNoRegister, 1, 0, kNoRegister, 1);
+  ExpectOperand(found.sites[7], kRdi, kNoRegister, 1, 0, kRdx, 1);
+  ExpectOperand(found.sites[8], kRdi, kNoRegister, 1, 0, kRcx, 1);
+  ExpectOperand(found.sites[9], kRdi, kNoRegister, 1, 0, kNoRegister, 1);
+}
+
+TEST(FindStoreHelpersTest, TextSymbolsOfTheKnownHelpersEveryAddress) {
+  absl::StatusOr<Kallsyms> kallsyms = Kallsyms::FromText(
+      "ffffffff81000000 T rep_movs_alternative\n"
+      "ffffffff81000100 t memset\n"
+      "ffffffff81000200 T memcpy\n"
+      "ffffffff81000300 t memset\n"
+      "ffffffff81000400 T not_a_helper\n"
+      "ffffffff82000000 D strcpy\n");
+  ASSERT_TRUE(kallsyms.ok()) << kallsyms.status();
+  std::vector<StoreHelper> helpers = FindStoreHelpers(*kallsyms);
+  ASSERT_EQ(helpers.size(), 4u);
+  EXPECT_EQ(helpers[0].name, "memcpy");
+  EXPECT_EQ(helpers[0].address, 0xffffffff81000200u);
+  EXPECT_EQ(helpers[0].length_register, kRdx);
+  EXPECT_EQ(helpers[1].name, "memset");
+  EXPECT_EQ(helpers[1].address, 0xffffffff81000100u);
+  EXPECT_EQ(helpers[2].address, 0xffffffff81000300u);
+  EXPECT_EQ(helpers[3].name, "rep_movs_alternative");
+  EXPECT_EQ(helpers[3].length_register, kRcx);
+}
+
 TEST(FindStoresTest, WithoutOwnDataOrHelpersFixedAddressesAndNoHelperCalls) {
   StoreAnalysis found = FindStores(kCode, sizeof(kCode), kBase, StoreContext{});
   EXPECT_EQ(found.count(StoreClass::kOwnData), 0u);
@@ -181,6 +267,15 @@ TEST(FormatStoreReportTest, OneLinePerSiteAndASummary) {
   std::string first = hex.substr(0, hex.find('\n'));
   EXPECT_EQ(first.rfind("  0xffffffff81000004 ", 0), 0u) << first;
   EXPECT_NE(first.find(" stack     rsp-relative: the current frame "), std::string::npos) << first;
+
+  // One range of several: its sites and counts only.
+  std::string part = FormatStoreReport(found, kBase + 0x29, kBase + 0x35);
+  EXPECT_EQ(part.substr(0, part.find('\n')).rfind("  0xffffffff81000029 ", 0), 0u) << part;
+  EXPECT_NE(part.find("\nstores: 4 (stack 0, own-data 0, fixed 0, runtime 3, helper 1)\n"),
+            std::string::npos)
+      << part;
+  EXPECT_EQ(FormatStoreReport(found, kBase + 0x6d, kBase + 0x100),
+            "stores: 0 (stack 0, own-data 0, fixed 0, runtime 0, helper 0)\n");
 
   StoreAnalysis total;
   total.Add(found);

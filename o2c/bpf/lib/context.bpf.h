@@ -53,16 +53,17 @@ static __always_inline __s64 o2c_preempt_count(struct task_struct *task)
   return count & ~O2C_PREEMPT_NEED_RESCHED;
 }
 
-/* The context of the running program (enum o2c_context). A disabled bottom
- * half is still process context: `current` did the free. */
-static __always_inline __u32 o2c_current_context(void)
+/* The context of the running program (enum o2c_context), run from a kprobe
+ * or not. A disabled bottom half is still process context: `current` did
+ * the free. */
+static __always_inline __u32 o2c_context_of_program(bool kprobe)
 {
   struct task_struct *task = (struct task_struct *)bpf_get_current_task();
   __s64 count = o2c_preempt_count(task);
 
   if (count < 0)
     return O2C_CONTEXT_UNKNOWN;
-  if (o2c_context_from_kprobe && (count & O2C_NMI_MASK))
+  if (kprobe && (count & O2C_NMI_MASK))
     count -= O2C_NMI_OFFSET + O2C_HARDIRQ_OFFSET;
   if (count & O2C_NMI_MASK)
     return O2C_CONTEXT_NMI;
@@ -73,6 +74,12 @@ static __always_inline __u32 o2c_current_context(void)
   if (BPF_CORE_READ(task, flags) & O2C_PF_KTHREAD)
     return O2C_CONTEXT_KTHREAD;
   return O2C_CONTEXT_PROCESS;
+}
+
+/* The context of the running program, a kprobe's as o2c_context_from_kprobe says. */
+static __always_inline __u32 o2c_current_context(void)
+{
+  return o2c_context_of_program(o2c_context_from_kprobe);
 }
 
 #endif /* O2C_BPF_LIB_CONTEXT_BPF_H_ */

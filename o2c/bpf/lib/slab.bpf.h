@@ -77,6 +77,52 @@ static __always_inline struct kmem_cache *o2c_walk_to_cache(const struct o2c_sla
   return BPF_CORE_READ((struct slab *)page, slab_cache);
 }
 
+/* The slab object holding `address`, found by the walk: its cache (NULL
+ * when the address is in no slab), where the object starts and its size.
+ * SLUB lays objects out from the slab's first byte every cache->size bytes,
+ * each after a red zone of red_left_pad bytes (0 unless slab debugging). */
+struct o2c_slab_object {
+  struct kmem_cache *cache;
+  __u64 start;
+  __u64 size; /* cache->object_size */
+};
+
+static __always_inline struct o2c_slab_object o2c_walk_to_object(
+    const struct o2c_slab_layout *layout, __u64 address)
+{
+  struct o2c_slab_object found = {};
+  __u64 vmemmap = o2c_read_u64(layout->vmemmap_base);
+  __u64 direct_map = o2c_read_u64(layout->page_offset_base);
+  __u64 pfn_limit = o2c_read_u64(layout->max_pfn);
+  __u64 page_size = bpf_core_type_size(struct page);
+  struct kmem_cache *cache;
+  struct page *page;
+  __u64 pfn, head, slab_start, stride, pad = 0;
+
+  if (!vmemmap || !page_size || address < direct_map)
+    return found;
+  pfn = (address - direct_map) >> O2C_PAGE_SHIFT;
+  if (pfn >= pfn_limit)
+    return found;
+  page = (struct page *)(vmemmap + pfn * page_size);
+  head = BPF_CORE_READ(page, compound_head);
+  if (head & 1)
+    page = (struct page *)(head - 1);
+  if (!o2c_page_is_slab(page))
+    return found;
+  cache = BPF_CORE_READ((struct slab *)page, slab_cache);
+  stride = cache ? BPF_CORE_READ(cache, size) : 0;
+  if (!stride)
+    return found;
+  if (bpf_core_field_exists(cache->red_left_pad))
+    pad = BPF_CORE_READ(cache, red_left_pad);
+  slab_start = direct_map + ((((__u64)page - vmemmap) / page_size) << O2C_PAGE_SHIFT);
+  found.cache = cache;
+  found.start = slab_start + (address - slab_start) / stride * stride + pad;
+  found.size = BPF_CORE_READ(cache, object_size);
+  return found;
+}
+
 /* The slab cache holding `address`, or NULL when it is in no slab (or
  * `lookup` is NONE). */
 static __always_inline struct kmem_cache *o2c_slab_cache_of(__u32 lookup,
