@@ -196,8 +196,9 @@ class Compartment::Resolver {
     return absl::OkStatus();
   }
 
-  // A module is its whole extent in /proc/modules (cold paths live outside
-  // .text) and its data sections from /sys/module/NAME/sections.
+  // A module is its text sections from /sys/module/NAME/sections (cold
+  // paths live outside .text), or its whole extent in /proc/modules where
+  // they cannot be read, and its data sections.
   absl::Status AddModule(const std::string& module) {
     absl::StatusOr<std::string> text = internal::ReadFileBytes(options_.proc_modules);
     if (!text.ok()) {
@@ -219,8 +220,7 @@ class Compartment::Resolver {
             policy_.source(), ": compartment.module: ", options_.proc_modules,
             " shows no address for '", module, "' (run as root)"));
       }
-      AddCode(module, {address, address + size});
-      AddModuleSections(module);
+      AddModuleSections(module, {address, address + size});
       return absl::OkStatus();
     }
     return absl::NotFoundError(absl::StrCat(policy_.source(), ": compartment.module: '",
@@ -229,8 +229,9 @@ class Compartment::Resolver {
   }
 
   // Sysfs gives each section's start only: a section ends where the next
-  // one starts (an over-approximation for the last of each kind).
-  void AddModuleSections(const std::string& module) {
+  // one starts, the last where the module's `extent` ends (an
+  // over-approximation for the last of each kind).
+  void AddModuleSections(const std::string& module, AddressRange extent) {
     std::string dir = absl::StrCat(options_.sys_module, "/", module, "/sections");
     std::map<uint64_t, std::string> sections;
     if (DIR* d = opendir(dir.c_str())) {
@@ -246,13 +247,29 @@ class Compartment::Resolver {
       }
       closedir(d);
     }
+    bool text_found = false;
     for (auto it = sections.begin(); it != sections.end(); ++it) {
       const std::string& name = it->second;
       bool data = absl::StartsWith(name, ".data") || absl::StartsWith(name, ".bss") ||
                   absl::StartsWith(name, ".rodata");
+      // Code that stays after init (.init.text is freed once the module is up).
+      bool text = absl::StartsWith(name, ".text") || name == ".exit.text" ||
+                  name == ".noinstr.text";
       auto next = std::next(it);
+      uint64_t end = next == sections.end() ? extent.end : next->first;
+      if (text && it->first >= extent.start && end <= extent.end && it->first < end) {
+        // Decoding rodata or data as code would find stores and calls that
+        // are not there.
+        AddCode(absl::StrCat(module, ":", name), {it->first, end});
+        text_found = true;
+      }
       if (!data || next == sections.end()) continue;
       out_->data_.push_back({absl::StrCat(module, ":", name), {it->first, next->first}});
+    }
+    if (!text_found) {
+      AddCode(module, extent);
+      Note(absl::StrCat("module '", module, "': no text sections readable in ", dir,
+                        ": its whole extent counts as code"));
     }
     if (out_->data_.empty()) {
       Note(absl::StrCat("module '", module, "': no data sections readable in ", dir));

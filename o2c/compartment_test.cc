@@ -364,13 +364,23 @@ TEST_F(CompartmentTest, ModuleFromProcModulesAndSysfsSections) {
   std::ofstream(sections + "/.gnu.linkonce.this_module") << "0xffffffffc0012800\n";
   auto c = Resolve("compartment { module: \"vulnmod\" }");
   ASSERT_THAT(c, IsOk());
+  // The code is the text section, up to the next section: not the data.
   ASSERT_THAT(c->code(), SizeIs(1));
+  EXPECT_EQ(c->code()[0].name, "vulnmod:.text");
   EXPECT_EQ(c->code()[0].range.start, 0xffffffffc0010000u);
-  EXPECT_EQ(c->code()[0].range.size(), 12288u);
+  EXPECT_EQ(c->code()[0].range.size(), 0x2000u);
   ASSERT_THAT(c->data(), SizeIs(2));
   EXPECT_EQ(c->data()[0].name, "vulnmod:.data");
   EXPECT_EQ(c->data()[0].range.size(), 0x400u);
   EXPECT_EQ(c->data()[1].name, "vulnmod:.bss");
+
+  // Without readable sections, the whole extent, said so.
+  std::ofstream(options_.proc_modules) << "bare 8192 0 - Live 0xffffffffc0020000\n";
+  auto bare = Resolve("compartment { module: \"bare\" }");
+  ASSERT_THAT(bare, IsOk());
+  ASSERT_THAT(bare->code(), SizeIs(1));
+  EXPECT_EQ(bare->code()[0].range.size(), 8192u);
+  EXPECT_THAT(bare->notes(), Contains(HasSubstr("its whole extent counts as code")));
 
   EXPECT_THAT(Resolve("compartment { module: \"absent\" }"),
               StatusIs(absl::StatusCode::kNotFound,

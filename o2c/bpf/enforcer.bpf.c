@@ -631,28 +631,34 @@ struct {
 /* Above the highest user address of x86-64 (5-level paging included). */
 #define O2C_USER_END 0x0100000000000000ULL
 
-/* A general register by x86 encoding number, as the kprobe saved it. */
+/* A general register by x86 encoding number, as the kprobe saved it. Read
+ * through a helper: the verifier refuses a load from the context at a
+ * computed offset. */
 static __always_inline __u64 o2c_register(struct pt_regs *regs, __s8 reg)
 {
+  __u64 offset, value = 0;
+
   switch (reg) {
-  case 0: return regs->ax;
-  case 1: return regs->cx;
-  case 2: return regs->dx;
-  case 3: return regs->bx;
-  case 4: return regs->sp;
-  case 5: return regs->bp;
-  case 6: return regs->si;
-  case 7: return regs->di;
-  case 8: return regs->r8;
-  case 9: return regs->r9;
-  case 10: return regs->r10;
-  case 11: return regs->r11;
-  case 12: return regs->r12;
-  case 13: return regs->r13;
-  case 14: return regs->r14;
-  case 15: return regs->r15;
+  case 0: offset = offsetof(struct pt_regs, ax); break;
+  case 1: offset = offsetof(struct pt_regs, cx); break;
+  case 2: offset = offsetof(struct pt_regs, dx); break;
+  case 3: offset = offsetof(struct pt_regs, bx); break;
+  case 4: offset = offsetof(struct pt_regs, sp); break;
+  case 5: offset = offsetof(struct pt_regs, bp); break;
+  case 6: offset = offsetof(struct pt_regs, si); break;
+  case 7: offset = offsetof(struct pt_regs, di); break;
+  case 8: offset = offsetof(struct pt_regs, r8); break;
+  case 9: offset = offsetof(struct pt_regs, r9); break;
+  case 10: offset = offsetof(struct pt_regs, r10); break;
+  case 11: offset = offsetof(struct pt_regs, r11); break;
+  case 12: offset = offsetof(struct pt_regs, r12); break;
+  case 13: offset = offsetof(struct pt_regs, r13); break;
+  case 14: offset = offsetof(struct pt_regs, r14); break;
+  case 15: offset = offsetof(struct pt_regs, r15); break;
+  default: return 0;
   }
-  return 0;
+  bpf_probe_read_kernel(&value, sizeof(value), (char *)regs + offset);
+  return value;
 }
 
 /* What [address, address + bytes) is not allowed to be: 0 when it is the
@@ -703,6 +709,7 @@ int store_check(struct pt_regs *ctx)
   __u32 index = (__u32)bpf_get_attach_cookie(ctx);
   struct o2c_store_site *site = bpf_map_lookup_elem(&store_sites, &index);
   struct o2c_slab_object obj = {};
+  struct kmem_cache *cache;
   struct o2c_event *e;
   __u64 address, bytes, first;
   __u32 target, flags = 0;
@@ -737,9 +744,12 @@ int store_check(struct pt_regs *ctx)
   e->target_address = first;
   e->target_bytes = bytes;
   e->target = target;
-  if (obj.cache)
+  /* A local first: CO-RE relocates every member access in BPF_CORE_READ's
+   * argument, and o2c_slab_object is ours, not the kernel's. */
+  cache = obj.cache;
+  if (cache)
     bpf_probe_read_kernel_str(e->target_cache, sizeof(e->target_cache),
-                              BPF_CORE_READ(obj.cache, name));
+                              BPF_CORE_READ(cache, name));
   verdict_submit(e);
   return 0;
 }

@@ -230,6 +230,22 @@ TEST(FindStoresTest, PerCpuStoresAreFixedUnlessThroughARegister) {
   EXPECT_EQ(found.sites[1].reason, "gs-relative through rax");
 }
 
+TEST(FindStoresTest, TrailingZerosArePaddingNotStores) {
+  // A module function's range runs to the next symbol: zeros after its last
+  // instruction would each decode as `add [rax], al`. A last instruction that
+  // itself ends in zero bytes is still whole.
+  const uint8_t code[] = {
+      0x48, 0x89, 0x07,                    // +0x0 mov [rdi], rax
+      0xc7, 0x06, 0x00, 0x00, 0x00, 0x00,  // +0x3 mov dword [rsi], 0x0
+      0x00, 0x00, 0x00, 0x00, 0x00, 0x00,  // padding
+  };
+  StoreAnalysis found = FindStores(code, sizeof(code), kBase, StoreContext());
+  ASSERT_EQ(found.sites.size(), 2u);
+  EXPECT_EQ(found.sites[1].address, kBase + 0x3);
+  EXPECT_EQ(found.sites[1].length, 6u);
+  EXPECT_EQ(found.undecodable_bytes, 0u);
+}
+
 TEST(FindStoresTest, SkipsAndCountsBytesThatDoNotDecode) {
   const uint8_t code[] = {
       0x06,                    // +0 (bad): push es is invalid in 64-bit mode

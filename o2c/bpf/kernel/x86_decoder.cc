@@ -10,7 +10,11 @@ uint64_t DecodeLinear(const uint8_t* code, size_t size, uint64_t base,
   ZydisDecodedOperand operands[ZYDIS_MAX_OPERAND_COUNT];
   uint64_t skipped = 0;
   size_t offset = 0;
-  while (offset < size) {
+  // Zeros from an instruction boundary to the end are padding up to the next
+  // symbol, not code (each 00 00 would decode as a store, add [rax], al).
+  size_t code_end = size;
+  while (code_end > 0 && code[code_end - 1] == 0) --code_end;
+  while (offset < code_end) {
     uint64_t address = base + offset;
     if (!ZYAN_SUCCESS(ZydisDecoderDecodeFull(&decoder, code + offset, size - offset, &insn,
                                              operands))) {

@@ -19,7 +19,8 @@ using OnInstruction = std::function<void(const ZydisDecodedInstruction& insn,
 // Decodes `size` bytes at `code`, which the kernel runs at `base`, from the
 // first byte on, calling `on_instruction` for each instruction in order.
 // Where nothing decodes (padding, a truncated last instruction) it skips one
-// byte and tries again; returns how many bytes it skipped.
+// byte and tries again; returns how many bytes it skipped. Zero bytes from an
+// instruction boundary to the end are padding and not decoded.
 uint64_t DecodeLinear(const uint8_t* code, size_t size, uint64_t base,
                       const OnInstruction& on_instruction);
 

@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstring>
 #include <mutex>
+#include <string>
 
 #include "absl/cleanup/cleanup.h"
 #include "absl/strings/cord.h"
@@ -31,9 +32,16 @@ std::string* capture_target = nullptr;
 
 int CapturePrint(enum libbpf_print_level level, const char* format, va_list args) {
   if (capture_target == nullptr || level == LIBBPF_DEBUG) return 0;
-  char line[4096];
-  int n = vsnprintf(line, sizeof(line), format, args);
-  if (n > 0) capture_target->append(line, std::min<size_t>(n, sizeof(line) - 1));
+  // Whole: a failed load's verifier log comes as one message, its error last.
+  va_list sizing;
+  va_copy(sizing, args);
+  int n = vsnprintf(nullptr, 0, format, sizing);
+  va_end(sizing);
+  if (n <= 0) return n;
+  std::string line(static_cast<size_t>(n) + 1, '\0');
+  vsnprintf(line.data(), line.size(), format, args);
+  line.resize(static_cast<size_t>(n));
+  capture_target->append(line);
   return n;
 }
 
