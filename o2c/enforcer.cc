@@ -11,6 +11,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "absl/strings/str_join.h"
 #include "o2c/bpf/census_programs.h"
 #include "o2c/bpf/codegen/tree_program.h"
@@ -448,7 +449,7 @@ HookMechanism DescribeAccessChecks(const internal::AccessCheckPlan& plan, size_t
           ? "nothing"
           : internal::ForbiddenTargetsName(plan.forbidden),
       "; ", attached, " stores probed, ", stores.cleared, " cleared statically (stack frame, "
-      "own data, fixed addresses)");
+      "own data)");
   if (!plan.why_none.empty()) absl::StrAppend(&notes, "; no probes: ", plan.why_none);
   if (stores.over_budget > 0) {
     absl::StrAppend(&notes, "; unchecked: ", stores.over_budget,
@@ -458,6 +459,11 @@ HookMechanism DescribeAccessChecks(const internal::AccessCheckPlan& plan, size_t
     absl::StrAppend(&notes, "; unchecked: ", stores.unplaceable,
                     " stores a probe cannot place or compute (a function name that is not unique, an "
                     "address in no general register)");
+  }
+  if (stores.fixed > 0) {
+    absl::StrAppend(&notes, "; unchecked: ", stores.fixed,
+                    " stores at fixed addresses outside the compartment's data (RIP-relative, "
+                    "absolute, per-CPU: listed by `o2c compartment --stores`, not checked)");
   }
   if (!refused.empty()) {
     absl::StrAppend(&notes, "; unchecked: ", refused.size(), " stores the kernel would not probe (",
@@ -469,7 +475,7 @@ HookMechanism DescribeAccessChecks(const internal::AccessCheckPlan& plan, size_t
   return {.duty = "access checks",
           .hooks = absl::StrCat(attached, " store probes"),
           .kind = HookMechanism::Kind::kKprobe,
-          .exact = stores.over_budget + stores.unplaceable + refused.size() == 0,
+          .exact = stores.over_budget + stores.unplaceable + stores.fixed + refused.size() == 0,
           .can_deny = false,
           .notes = std::move(notes)};
 }
@@ -873,10 +879,21 @@ absl::StatusOr<std::unique_ptr<Enforcer>> Enforcer::Attach(const Compartment& co
   config.hooks = tracking.site_probes ? FreeHooksForSiteProbes(compartment)
                                       : KmemHooksOf(compartment, options.tracking);
   std::optional<internal::AccessCheckPlan> access;
+  // Where access checks cannot run, why: free-site enforcement goes on.
+  std::string access_unavailable;
   if (options.access_checks) {
-    O2C_ASSIGN_OR_RETURN(access, internal::PlanAccessChecks(compartment, policy, kallsyms,
-                                                            capabilities,
-                                                            options.max_store_probes));
+    absl::StatusOr<internal::AccessCheckPlan> planned = internal::PlanAccessChecks(
+        compartment, policy, kallsyms, capabilities, options.max_store_probes);
+    if (absl::IsFailedPrecondition(planned.status())) {
+      access_unavailable =
+          std::string(absl::StripPrefix(planned.status().message(), "access checks: "));
+    } else if (!planned.ok()) {
+      return planned.status();
+    } else {
+      access = std::move(*planned);
+    }
+  }
+  if (access.has_value()) {
     config.store_probes = access->stores.probes;
     config.store_forbidden = access->forbidden;
     config.own_data = access->own_data;
@@ -925,6 +942,15 @@ absl::StatusOr<std::unique_ptr<Enforcer>> Enforcer::Attach(const Compartment& co
                          state->AttachQuarantineGate(config.code, capabilities));
     mechanisms.hooks.push_back(std::move(quarantine));
   }
+  if (!access_unavailable.empty()) {
+    mechanisms.hooks.push_back({.duty = "access checks",
+                                .hooks = "none",
+                                .kind = HookMechanism::Kind::kNone,
+                                .exact = false,
+                                .can_deny = false,
+                                .notes = absl::StrCat("not run (asked for): ", access_unavailable,
+                                                      "; the WRITE rules are not enforced")});
+  }
   mechanisms.not_enforced = NotEnforced(access.has_value());
   // The policy's own list says its WRITE rules are not enforced: true only
   // without access checks.
@@ -941,7 +967,8 @@ absl::StatusOr<std::unique_ptr<Enforcer>> Enforcer::Attach(const Compartment& co
     mechanisms.hooks.push_back(
         DescribeAccessChecks(*access, state->programs->AttachedStoreProbes(), refused));
     state->stores_unchecked =
-        access->stores.over_budget + access->stores.unplaceable + refused.size();
+        access->stores.over_budget + access->stores.unplaceable + access->stores.fixed +
+        refused.size();
   }
   state->attached_at = Clock::now();
   Event first = model == nullptr ? state->EnterFinalLocked("no audition model")

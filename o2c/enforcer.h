@@ -108,7 +108,9 @@ struct EnforcerStats {
   // Access checks (Options::access_checks): the compartment's stores that
   // static analysis could not clear, each under a kprobe.
   uint64_t store_probes = 0;       // stores checked at run time (kprobes attached)
-  uint64_t stores_unchecked = 0;   // stores left unchecked: over budget or refused by the kernel
+  // Stores left unchecked: over budget, at fixed addresses, with no address
+  // register, or refused by the kernel.
+  uint64_t stores_unchecked = 0;
   uint64_t store_checks = 0;       // checks run (probe hits)
   uint64_t store_violations = 0;   // stores the access matrix denies (counted in violations too)
   uint64_t live_tracked() const { return tracked - freed_own - freed_by_kernel; }
@@ -214,8 +216,10 @@ class Enforcer {
     // final phase is confirmed and the heap complete, an AUDIT-only
     // violation (downgraded) before that. The store still happens: this
     // detects and stops the task before it returns to user space, it does
-    // not block. Needs kprobes at function+offset (FailedPrecondition where
-    // they do not work); Mechanisms() says what was checked.
+    // not block. Needs kprobes at function+offset: where they do not work
+    // (or the compartment's code could not be read) Attach goes on without
+    // access checks, and Mechanisms() says why in its "access checks" row
+    // and keeps the WRITE rules in not_enforced.
     bool access_checks = false;
     // Most stores given a kprobe; beyond it the riskiest come first
     // (helper calls, then writes through registers) and the rest are

@@ -391,6 +391,36 @@ TEST_F(EnforcerTest, ATrackedObjectFreedOutOfScopeLeavesTheHeap) {
   EXPECT_EQ(stats->violations, 0u);
 }
 
+TEST_F(EnforcerTest, AccessChecksRunWhereKprobesDoAndAreExplainedWhereNot) {
+  auto loaded = Load("testdata/policies/pipe.policy");
+  ASSERT_THAT(loaded, IsOk());
+  auto& [policy, compartment] = *loaded;
+  Enforcer::Options options = Scoped(getpid());
+  options.access_checks = true;
+  options.max_store_probes = 4;
+  auto enforcer = Enforcer::Attach(compartment, policy, model_.get(), *kallsyms_, options);
+  ASSERT_THAT(enforcer, IsOk()) << "free-site enforcement goes on without access checks";
+  const HookMechanism* access = FindDuty((*enforcer)->Mechanisms(), "access checks");
+  ASSERT_NE(access, nullptr);
+  std::cout << "access checks: " << access->notes << "\n";
+  auto stats = (*enforcer)->Stats();
+  ASSERT_THAT(stats, IsOk());
+  if (!features_->Has(bpf::Capability::kKprobeOffset)) {
+    EXPECT_EQ(access->kind, HookMechanism::Kind::kNone);
+    EXPECT_THAT(access->notes, HasSubstr("not run (asked for): kprobes at function+offset"));
+    EXPECT_THAT((*enforcer)->Mechanisms().not_enforced,
+                ::testing::Contains(HasSubstr("WRITE")));
+    EXPECT_EQ(stats->store_probes, 0u);
+    return;
+  }
+  EXPECT_EQ(access->kind, HookMechanism::Kind::kKprobe);
+  EXPECT_LE(stats->store_probes, 4u);
+  EXPECT_GT(stats->store_probes, 0u);
+  EXPECT_GT(stats->stores_unchecked, 0u) << "fs/pipe.c has more stores than 4";
+  EXPECT_FALSE(access->exact);
+  EXPECT_THAT(access->notes, HasSubstr("over the budget of probes"));
+}
+
 TEST_F(EnforcerTest, BenignWorkloadInTheFinalPhaseIsNeverKilled) {
   // pipe.policy kills on violation. A process started after the attach owns
   // only tracked objects, so in the final phase (every untracked free a

@@ -52,7 +52,8 @@ StorePlan PlanStoreProbes(const StoreAnalysis& analysis, const Kallsyms& kallsym
     }
   }
   for (const StoreSite& site : analysis.sites) {
-    if (site.cls != StoreClass::kHelperCall && site.cls != StoreClass::kRuntime) ++plan.cleared;
+    if (site.cls == StoreClass::kStackFrame || site.cls == StoreClass::kOwnData) ++plan.cleared;
+    if (site.cls == StoreClass::kFixedAddress) ++plan.fixed;
   }
   return plan;
 }

@@ -40,7 +40,11 @@ struct StorePlan {
   // ... whose function's name is not unique, or whose address is in no
   // register (gs: and vector-indexed stores)
   uint64_t unplaceable = 0;
-  uint64_t cleared = 0;       // stores static analysis cleared (stack, own data, fixed)
+  uint64_t cleared = 0;       // stores static analysis cleared (stack frame, own data)
+  // Stores at addresses known before the code runs (RIP-relative, absolute,
+  // gs: with a constant offset) outside the compartment's data: listed by
+  // the analysis, not probed, not checked.
+  uint64_t fixed = 0;
 };
 
 // Plans a probe for every kRuntime and kHelperCall store of `analysis`, at

@@ -42,6 +42,7 @@ CACHE = os.environ.get("O2C_VMTEST_CACHE", "/var/cache/o2c-vmtest")
 KERNELS = ("bookworm", "trixie")
 TCG = "tcg,thread=single"
 BUSYBOX = "/bin/busybox"
+ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 KERNEL_BAD = re.compile(
     r"(Oops|BUG: |WARNING: |Kernel panic|general protection fault|"
     r"Call Trace:|kernel BUG at|UBSAN:|KASAN:)")
@@ -341,6 +342,9 @@ def main():
 
     exit_code, xml, in_xml, bad = None, [], False, []
     for line in lines:
+        # A colour left open by the program (gtest ends its "YOU HAVE n
+        # DISABLED TESTS" with a reset on the next line) prefixes our markers.
+        line = ANSI_ESCAPE.sub("", line)
         if line.startswith("O2C-VMTEST-XML-BEGIN"):
             in_xml = True
         elif line.startswith("O2C-VMTEST-XML-END"):
