@@ -35,6 +35,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "o2c/bpf/kernel/kallsyms.h"
+#include "o2c/bpf/kernel/store_sites.h"
 #include "o2c/bpf/kernel/capabilities.h"
 #include "o2c/bpf/kmem_sites_programs.h"
 #include "o2c/compartment.h"
@@ -267,6 +268,10 @@ void AttachAccessChecks(std::vector<Event>* events, std::unique_ptr<Enforcer>* e
   options.object_events = false;
   options.capabilities = &features;
   options.on_event = [events](const Event& e) { events->push_back(e); };
+  // The analysis the probes come from, for the record.
+  std::cout << bpf::FormatStoreReport(compartment->stores(), [&](uint64_t a) {
+    return kallsyms->Format(a);
+  }) << "\n";
   auto attached = Enforcer::Attach(*compartment, *policy, nullptr, *kallsyms, options);
   ASSERT_THAT(attached, IsOk());
   *enforcer = std::move(*attached);

@@ -52,9 +52,10 @@ static __always_inline bool o2c_page_is_slab(struct page *head)
   return false; /* an encoding we do not know: say "no slab", never guess */
 }
 
-/* virt_to_slab(address)->slab_cache, by hand. */
-static __always_inline struct kmem_cache *o2c_walk_to_cache(const struct o2c_slab_layout *layout,
-                                                           __u64 address)
+/* virt_to_slab(address), by hand: the head page of the slab holding
+ * `address`, or NULL when it is in no slab. */
+static __always_inline struct page *o2c_walk_to_slab_page(const struct o2c_slab_layout *layout,
+                                                          __u64 address)
 {
   __u64 vmemmap = o2c_read_u64(layout->vmemmap_base);
   __u64 direct_map = o2c_read_u64(layout->page_offset_base);
@@ -74,7 +75,16 @@ static __always_inline struct kmem_cache *o2c_walk_to_cache(const struct o2c_sla
     page = (struct page *)(head - 1); /* a tail page: its folio's head */
   if (!o2c_page_is_slab(page))
     return NULL;
-  return BPF_CORE_READ((struct slab *)page, slab_cache);
+  return page;
+}
+
+/* virt_to_slab(address)->slab_cache, by hand. */
+static __always_inline struct kmem_cache *o2c_walk_to_cache(const struct o2c_slab_layout *layout,
+                                                           __u64 address)
+{
+  struct page *page = o2c_walk_to_slab_page(layout, address);
+
+  return page ? BPF_CORE_READ((struct slab *)page, slab_cache) : NULL;
 }
 
 /* The slab object holding `address`, found by the walk: its cache (NULL
@@ -91,24 +101,11 @@ static __always_inline struct o2c_slab_object o2c_walk_to_object(
     const struct o2c_slab_layout *layout, __u64 address)
 {
   struct o2c_slab_object found = {};
-  __u64 vmemmap = o2c_read_u64(layout->vmemmap_base);
-  __u64 direct_map = o2c_read_u64(layout->page_offset_base);
-  __u64 pfn_limit = o2c_read_u64(layout->max_pfn);
-  __u64 page_size = bpf_core_type_size(struct page);
+  struct page *page = o2c_walk_to_slab_page(layout, address);
+  __u64 vmemmap, direct_map, page_size, slab_start, stride, pad = 0;
   struct kmem_cache *cache;
-  struct page *page;
-  __u64 pfn, head, slab_start, stride, pad = 0;
 
-  if (!vmemmap || !page_size || address < direct_map)
-    return found;
-  pfn = (address - direct_map) >> O2C_PAGE_SHIFT;
-  if (pfn >= pfn_limit)
-    return found;
-  page = (struct page *)(vmemmap + pfn * page_size);
-  head = BPF_CORE_READ(page, compound_head);
-  if (head & 1)
-    page = (struct page *)(head - 1);
-  if (!o2c_page_is_slab(page))
+  if (!page)
     return found;
   cache = BPF_CORE_READ((struct slab *)page, slab_cache);
   stride = cache ? BPF_CORE_READ(cache, size) : 0;
@@ -116,6 +113,9 @@ static __always_inline struct o2c_slab_object o2c_walk_to_object(
     return found;
   if (bpf_core_field_exists(cache->red_left_pad))
     pad = BPF_CORE_READ(cache, red_left_pad);
+  vmemmap = o2c_read_u64(layout->vmemmap_base);
+  direct_map = o2c_read_u64(layout->page_offset_base);
+  page_size = bpf_core_type_size(struct page);
   slab_start = direct_map + ((((__u64)page - vmemmap) / page_size) << O2C_PAGE_SHIFT);
   found.cache = cache;
   found.start = slab_start + (address - slab_start) / stride * stride + pad;
