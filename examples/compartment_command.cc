@@ -84,8 +84,9 @@ int PrintStores(const Compartment& compartment, const bpf::Kallsyms& kallsyms) {
     std::printf("  %-9s %7llu  %s\n", bpf::StoreClassName(cls),
                 static_cast<unsigned long long>(total.count(cls)), StoreClassMeaning(cls));
   }
-  std::printf("calls to other functions and through pointers are not followed; nothing here "
-              "is checked yet\n");
+  std::printf("calls to other functions and through pointers are not followed; "
+              "Enforcer::Options::access_checks probes the runtime and helper stores where "
+              "kprobes at function+offset work; fixed ones are not checked\n");
   // With a text reader, sites are inexact only where code was unreadable.
   if (!compartment.sites_exact()) {
     std::fprintf(stderr, "o2c compartment: code unreadable (see the notes): its stores are "
