@@ -51,7 +51,7 @@ using ::o2c::testing::VulnRequest;
 using ::testing::Contains;
 using ::testing::HasSubstr;
 
-constexpr char kWorkload[] = "testdata/vulnmod/vulnmod_workload";
+constexpr const char* kWorkload = testing::kVulnmodWorkload;
 // The benign workload keeps its records in these slots; the exploit uses
 // the last one and the out-of-bounds index after it.
 constexpr int kBenignSlots = VULN_SLOTS - 2;

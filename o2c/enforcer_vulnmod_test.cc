@@ -53,13 +53,13 @@ using ::o2c::testing::IsOk;
 using ::o2c::testing::kVulnmodDevice;
 using ::o2c::testing::LoadVulnmod;
 using ::o2c::testing::Pipe;
+using ::o2c::testing::RunVulnmodWorkload;
 using ::o2c::testing::VulnRequest;
 using ::testing::Contains;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
 constexpr char kStoresPolicy[] = "testdata/policies/vulnmod_stores.policy";
-constexpr char kWorkload[] = "testdata/vulnmod/vulnmod_workload";
 
 TEST(EnforcerVulnmodTest, TheArbitraryFreeIsKilledBeforeItsNextStepAndQuarantined) {
   O2C_REQUIRE_KERNEL();
@@ -297,20 +297,6 @@ std::string Describe(const Event& e) {
   return out;
 }
 
-// vulnmod_workload for `rounds` rounds over every slot; its wait status.
-int RunWorkload(long rounds) {
-  const std::string n = std::to_string(rounds);
-  const std::string last = std::to_string(VULN_SLOTS);
-  pid_t pid = fork();
-  if (pid == 0) {
-    execl(kWorkload, kWorkload, n.c_str(), "0", last.c_str(), static_cast<char*>(nullptr));
-    _exit(127);
-  }
-  int wstatus = -1;
-  if (pid < 0 || waitpid(pid, &wstatus, 0) != pid) return -1;
-  return wstatus;
-}
-
 // The module's benign use, every store of it under a check: not one is a
 // violation.
 TEST(EnforcerVulnmodTest, AccessChecksLetTheBenignWorkloadThrough) {
@@ -328,7 +314,7 @@ TEST(EnforcerVulnmodTest, AccessChecksLetTheBenignWorkloadThrough) {
   long batch = 1000;
   double seconds = 0;
   while (rounds < kRounds && seconds < kSeconds) {
-    int wstatus = RunWorkload(batch);
+    int wstatus = RunVulnmodWorkload(batch);
     ASSERT_TRUE(WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0)
         << "the benign workload "
         << (WIFSIGNALED(wstatus) ? "was killed by signal " : "ended with wait status ")

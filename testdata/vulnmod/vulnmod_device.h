@@ -11,6 +11,8 @@
 namespace o2c::testing {
 
 inline constexpr char kVulnmodDevice[] = "/dev/vulnmod";
+// The benign workload (vulnmod_workload.c), relative to the working directory.
+inline constexpr char kVulnmodWorkload[] = "testdata/vulnmod/vulnmod_workload";
 
 // Loads testdata/vulnmod/vulnmod.ko (relative to the working directory) once
 // per boot: "" if it is loaded, else why not.
@@ -20,6 +22,10 @@ std::string LoadVulnmod();
 long VulnRequest(int fd, unsigned long cmd, uint32_t index, uint32_t size = 0);
 // The same with a user address for the request's data (VULN_WRITE).
 long VulnRequest(int fd, unsigned long cmd, uint32_t index, uint32_t size, const void* data);
+
+// Runs kVulnmodWorkload for `rounds` rounds over every slot and waits for
+// it: its wait status, or -1 if it could not be started.
+int RunVulnmodWorkload(long rounds);
 
 }  // namespace o2c::testing
 
