@@ -8,6 +8,7 @@
 #include <map>
 #include <sstream>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -391,6 +392,43 @@ class Compartment::Resolver {
     }
   }
 
+  // The policy's interface functions with owned arguments, as store helpers
+  // whose destination is the owned argument: a call by the compartment is
+  // checked like a store of the first byte it points to (the confused-deputy
+  // check). Not an allocator or free function (the private heap judges
+  // those) nor a memory helper (already a store, with its length); an
+  // interface function kallsyms lacks is noted.
+  void AddInterfaceHelpers(std::vector<bpf::StoreHelper>* helpers) {
+    absl::flat_hash_set<uint64_t> covered;
+    for (const bpf::StoreHelper& h : *helpers) covered.insert(h.address);
+    const auto& functions = policy_.spec().interface().function();
+    for (int i = 0; i < functions.size(); ++i) {
+      if (functions[i].owned_arg_size() == 0) continue;
+      absl::StatusOr<FunctionEntry> entry = policy::ParseFunctionEntry(functions[i].function());
+      if (!entry.ok()) continue;  // the policy's validation reports it
+      std::string name;
+      std::vector<const Symbol*> found = FindText(*entry, &name);
+      if (found.empty()) {
+        Note(absl::StrCat(Where("interface.function", i), ": '", entry->ToString(),
+                          "' is not on this kernel: its owned arguments are not checked"));
+        continue;
+      }
+      // One check per call: the first owned argument.
+      const uint32_t arg = functions[i].owned_arg(0);
+      if (functions[i].owned_arg_size() > 1) {
+        Note(absl::StrCat(Where("interface.function", i), ": '", name,
+                          "': only owned argument ", arg, " is checked at its calls"));
+      }
+      for (const Symbol* s : found) {
+        if (targets_.count(s->address) > 0 || covered.contains(s->address)) continue;
+        helpers->push_back({.address = s->address,
+                            .name = absl::StrCat(name, " (owned argument ", arg, ")"),
+                            .length_register = bpf::kNoRegister,
+                            .destination_register = bpf::ArgumentRegister(arg)});
+      }
+    }
+  }
+
   absl::Status FindSites() {
     // Absent optional allocators are normal (no kernel has every name): no note.
     bool defaults = policy_.spec().sites().allocator_size() == 0;
@@ -413,6 +451,7 @@ class Compartment::Resolver {
       stores.own_data.push_back({d.range.start, d.range.end, d.name});
     }
     stores.helpers = bpf::FindStoreHelpers(kallsyms_);
+    AddInterfaceHelpers(&stores.helpers);
     for (const NamedRange& r : out_->code_) {
       absl::StatusOr<std::vector<uint8_t>> bytes = options_.text->Read(r.range.start,
                                                                        r.range.size());

@@ -289,6 +289,37 @@ TEST_F(CompartmentTest, StoresOfTheCodeWithOwnDataAndHelpers) {
   EXPECT_EQ(stores.sites[2].operand.length_register, 2);  // rdx
 }
 
+// An interface function's owned argument is checked at the compartment's
+// calls like a helper's destination; the allocators and free functions are
+// left to the private heap.
+TEST_F(CompartmentTest, InterfaceFunctionsOwnedArgumentsAreHelperStores) {
+  auto c = Resolve(
+      "compartment { function: \"other_func\" function: \"alloc_thing\" }\n"
+      "interface {\n"
+      "  function { function: \"free_thing\" owned_arg: 1 }\n"
+      "  function { function: \"pipe_write_iter\" owned_arg: 0 owned_arg: 2 }\n"
+      "  function { function: \"kfree\" owned_arg: 0 }\n"
+      "}");
+  ASSERT_THAT(c, IsOk());
+  const bpf::StoreAnalysis& stores = c->stores();
+  ASSERT_EQ(stores.count(bpf::StoreClass::kHelperCall), 2u);
+  std::map<uint64_t, const bpf::StoreSite*> helper_calls;
+  for (const bpf::StoreSite& s : stores.sites) {
+    if (s.cls == bpf::StoreClass::kHelperCall) helper_calls[s.target] = &s;
+  }
+  // other_func's call of free_thing: its second argument, rsi.
+  ASSERT_EQ(helper_calls.count(kFreeThing), 1u);
+  EXPECT_EQ(helper_calls[kFreeThing]->operand.base, 6);
+  EXPECT_EQ(helper_calls[kFreeThing]->operand.length_register, bpf::kNoRegister);
+  EXPECT_EQ(helper_calls[kFreeThing]->reason,
+            "call free_thing (owned argument 1): destination rsi");
+  // alloc_thing's call lands past pipe_write_iter's ENDBR64; only the first
+  // owned argument is checked, and the notes say so.
+  ASSERT_EQ(helper_calls.count(kPipeWriteIter + 4), 1u);
+  EXPECT_EQ(helper_calls[kPipeWriteIter + 4]->operand.base, 7);
+  EXPECT_THAT(c->notes(), Contains(HasSubstr("only owned argument 0 is checked")));
+}
+
 TEST_F(CompartmentTest, WithoutTextFallsBackToRanges) {
   options_.text = nullptr;
   auto c = Resolve("compartment { function: \"alloc_thing\" }");

@@ -434,7 +434,8 @@ std::vector<std::string> NotEnforced(bool access_checks) {
   return {"the access matrix's READ rules",
           "writes by the functions the compartment calls (only its own instructions are "
           "checked, and the destinations of the memory-writing helpers it calls)",
-          "the interface's owned-argument checks, but for those helpers' destinations"};
+          "the interface's owned arguments past the first of each function (the first is "
+          "checked at the compartment's calls as a write of the byte it points to)"};
 }
 
 // The access-checks row: what was probed, what was left unchecked and why.

@@ -14,6 +14,7 @@ namespace o2c::bpf {
 namespace {
 
 constexpr int8_t kRcx = 1, kRdx = 2, kRdi = 7;
+constexpr uint64_t kEndbr64Bytes = 4;
 
 // Functions that write memory through their first argument (rdi), as
 // compartment code calls them, and where their byte count is.
@@ -37,6 +38,14 @@ constexpr KnownHelper kStoreHelpers[] = {
     {"strcpy", kNoRegister}, {"strcat", kNoRegister}, {"strncat", kNoRegister}};
 
 std::string Hex(uint64_t value) { return absl::StrCat("0x", absl::Hex(value)); }
+
+// By encoding number (store_sites.h).
+const char* GeneralRegisterName(int8_t reg) {
+  static constexpr const char* kNames[] = {"rax", "rcx", "rdx", "rbx", "rsp", "rbp",
+                                           "rsi", "rdi", "r8",  "r9",  "r10", "r11",
+                                           "r12", "r13", "r14", "r15"};
+  return reg >= 0 && reg < 16 ? kNames[reg] : "none";
+}
 
 const char* RegisterName(ZydisRegister reg) { return ZydisRegisterGetString(reg); }
 
@@ -189,8 +198,13 @@ class Classifier {
     return found == helpers_.end() ? nullptr : found->second;
   }
 
+  // At the symbol and past an ENDBR64, where kernels built for IBT make
+  // direct calls land.
   void IndexHelpers() {
-    for (const StoreHelper& h : ctx_.helpers) helpers_.emplace(h.address, &h);
+    for (const StoreHelper& h : ctx_.helpers) {
+      helpers_.emplace(h.address, &h);
+      helpers_.emplace(h.address + kEndbr64Bytes, &h);
+    }
   }
 
  private:
@@ -245,10 +259,12 @@ StoreAnalysis FindStores(const uint8_t* code, size_t size, uint64_t base,
       is_store = true;
       site.cls = StoreClass::kHelperCall;
       site.target = helper_target;
+      const std::string destination =
+          absl::StrCat(": destination ", GeneralRegisterName(helper->destination_register));
       site.reason = insn.meta.category == ZYDIS_CATEGORY_CALL
-                        ? "call " + helper->name + ": destination rdi"
-                        : "jmp " + helper->name + " (tail call): destination rdi";
-      site.operand.base = kRdi;
+                        ? "call " + helper->name + destination
+                        : "jmp " + helper->name + " (tail call)" + destination;
+      site.operand.base = helper->destination_register;
       site.operand.length_register = helper->length_register;
     } else if (insn.meta.category != ZYDIS_CATEGORY_NOP &&
                insn.meta.category != ZYDIS_CATEGORY_WIDENOP &&
@@ -356,6 +372,11 @@ std::string FormatStoreReport(const StoreAnalysis& analysis, uint64_t start, uin
   std::array<uint64_t, kStoreClassCount> counts{};
   for (auto it = first; it != last; ++it) ++counts[static_cast<size_t>(it->cls)];
   return FormatSites(first, last, format_address) + FormatCounts(counts) + "\n";
+}
+
+int8_t ArgumentRegister(uint32_t index) {
+  static constexpr int8_t kArguments[] = {kRdi, 6 /* rsi */, kRdx, kRcx, 8 /* r8 */, 9 /* r9 */};
+  return index < 6 ? kArguments[index] : kNoRegister;
 }
 
 std::vector<StoreHelper> FindStoreHelpers(const Kallsyms& kallsyms) {

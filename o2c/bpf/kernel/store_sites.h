@@ -92,9 +92,18 @@ struct StoreHelper {
   std::string name;
   // The register holding how many bytes it writes: rdx, the third argument,
   // for most; rcx for rep_movs_alternative; kNoRegister where none bounds
-  // it (strcpy writes up to the source's NUL).
+  // it (strcpy writes up to the source's NUL, an interface function's
+  // owned argument has no known length: its first byte is checked).
   int8_t length_register = 2;
+  // The register holding the memory it writes or must own: rdi, the first
+  // argument, for the memory helpers; an owned argument's for a policy's
+  // interface function.
+  int8_t destination_register = 7;
 };
+
+// The register of the x86-64 calling convention's argument `index` (rdi,
+// rsi, rdx, rcx, r8, r9), or kNoRegister past the sixth.
+int8_t ArgumentRegister(uint32_t index);
 
 // The kernel's memory-writing helpers that `kallsyms` lists as text, every
 // address of each (static copies may share a name), in a fixed order of
